@@ -1,0 +1,9 @@
+//! The audit log: who changed what, written in the same transaction as the
+//! change, and readable by admins.
+
+pub mod queries;
+pub mod routes;
+pub mod types;
+
+pub use queries::record;
+pub use types::AuditEntry;

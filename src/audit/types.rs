@@ -1,0 +1,82 @@
+//! Audit log rows and their API shape.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::audit_log;
+use crate::db::{AccountId, OrganisationId};
+
+/// What a write appends to the log. `actor` is `None` for the system itself
+/// (bootstrap, CLI, background jobs).
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    pub organisation_id: OrganisationId,
+    pub actor_id: Option<AccountId>,
+    /// `<entity>.<verb>`, e.g. `staff.create`.
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    /// A short human summary; never a password, token or phone number.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub actor_id: Option<AccountId>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub summary: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditRecord {
+    pub id: uuid::Uuid,
+    pub actor_id: Option<AccountId>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub summary: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<AuditRow> for AuditRecord {
+    type Error = anyhow::Error;
+    fn try_from(row: AuditRow) -> anyhow::Result<Self> {
+        Ok(AuditRecord {
+            id: row.id.parse()?,
+            actor_id: row.actor_id,
+            action: row.action,
+            entity: row.entity,
+            entity_id: row.entity_id,
+            summary: row.summary,
+            created_at: row.created_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// e.g. `staff_account`
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<uuid::Uuid>,
+    /// e.g. `staff.create`
+    pub action: Option<String>,
+    /// Only entries at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<uuid::Uuid>,
+}

@@ -1,0 +1,245 @@
+//! Layered configuration: built-in defaults, `config/default.toml`, optional
+//! `config/<environment>.toml`, then environment variables. The settings are
+//! passed into the application; nothing reads a global.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The JWT secret shipped for development. Production refuses to start with it.
+pub const DEVELOPMENT_JWT_SECRET: &str = "madoguchi-development-secret-never-use-in-production";
+const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub env: Environment,
+    /// host:port to listen on.
+    pub bind: String,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub http: HttpSettings,
+    pub log: LogSettings,
+    pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    /// `postgres://…` for PostgreSQL; anything else is a SQLite file path.
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    // Serialized only to seed figment with the defaults; `Debug` redacts it.
+    #[serde(serialize_with = "expose")]
+    pub jwt_secret: SecretString,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    /// Failed logins are counted over this sliding window.
+    pub login_window_secs: u64,
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` for people, `json` for log collectors.
+    pub format: String,
+    /// A tracing filter, e.g. `info,madoguchi=debug`. `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BootstrapSettings {
+    /// On the first start against an empty database an organisation and an
+    /// admin are created with these names, and a one-time password is printed.
+    pub enabled: bool,
+    pub organisation_name: String,
+    pub admin_email: String,
+    pub admin_name: String,
+}
+
+fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            env: Environment::Development,
+            bind: "127.0.0.1:8080".into(),
+            database: DatabaseSettings {
+                url: "data/madoguchi.db".into(),
+                pool_size: 16,
+                acquire_timeout_ms: 5_000,
+                sqlite_busy_timeout_ms: 10_000,
+            },
+            auth: AuthSettings {
+                jwt_secret: SecretString::from(DEVELOPMENT_JWT_SECRET),
+                jwt_issuer: "madoguchi".into(),
+                jwt_audience: "madoguchi-api".into(),
+                access_token_ttl_secs: 900,
+                refresh_token_ttl_days: 30,
+                login_window_secs: 900,
+                max_failures_per_account: 5,
+                max_failures_per_address: 20,
+            },
+            http: HttpSettings {
+                max_body_bytes: 64 * 1024,
+                workers: 0,
+            },
+            log: LogSettings {
+                format: "pretty".into(),
+                filter: "info".into(),
+            },
+            bootstrap: BootstrapSettings {
+                enabled: true,
+                organisation_name: "My organisation".into(),
+                admin_email: "admin@madoguchi.local".into(),
+                admin_name: "Administrator".into(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error(
+        "refusing to start in production with the development JWT secret: set MADOGUCHI_JWT_SECRET"
+    )]
+    DevelopmentSecretInProduction,
+    #[error(
+        "refusing to start in production: the JWT secret must be at least {MIN_SECRET_BYTES} bytes"
+    )]
+    SecretTooShort,
+    #[error("unknown environment {0:?}: use development or production")]
+    UnknownEnvironment(String),
+}
+
+impl Settings {
+    /// Loads settings from `config_dir` and the process environment.
+    pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        let env_name = std::env::var("MADOGUCHI_ENV").unwrap_or_else(|_| "development".into());
+        if !matches!(env_name.as_str(), "development" | "production") {
+            return Err(ConfigError::UnknownEnvironment(env_name));
+        }
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(config_dir.join("default.toml")))
+            .merge(Toml::file(config_dir.join(format!("{env_name}.toml"))))
+            .merge(
+                // MADOGUCHI_DATABASE__POOL_SIZE → database.pool_size, plus the
+                // short documented names below.
+                Env::prefixed("MADOGUCHI_").map(|key| match key.as_str() {
+                    "jwt_secret" => "auth.jwt_secret".into(),
+                    other => other.replace("__", ".").into(),
+                }),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .extract()
+            .map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Refuses settings that are unsafe for the chosen environment.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.env == Environment::Production {
+            let secret = self.auth.jwt_secret.expose_secret();
+            if secret == DEVELOPMENT_JWT_SECRET {
+                return Err(ConfigError::DevelopmentSecretInProduction);
+            }
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError::SecretTooShort);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where configuration files live: `MADOGUCHI_CONFIG_DIR` or `./config`.
+pub fn config_dir() -> PathBuf {
+    std::env::var_os("MADOGUCHI_CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("config"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production_with(secret: &str) -> Settings {
+        let mut s = Settings::default();
+        s.env = Environment::Production;
+        s.auth.jwt_secret = SecretString::from(secret);
+        s
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret() {
+        assert!(matches!(
+            production_with(DEVELOPMENT_JWT_SECRET).check(),
+            Err(ConfigError::DevelopmentSecretInProduction)
+        ));
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        assert!(matches!(
+            production_with("short-secret-31-bytes-long-xxxx").check(),
+            Err(ConfigError::SecretTooShort)
+        ));
+        assert!(
+            production_with("a-secret-that-is-exactly-32-byte")
+                .check()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn development_accepts_the_development_secret() {
+        assert!(Settings::default().check().is_ok());
+    }
+
+    #[test]
+    fn the_secret_never_prints() {
+        let s = production_with("super-secret-value-0123456789abcdef");
+        assert!(!format!("{s:?}").contains("super-secret-value"));
+    }
+}

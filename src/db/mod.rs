@@ -1,0 +1,200 @@
+//! Database access shared by every feature: the connection type that spans
+//! SQLite and PostgreSQL, the pool, write transactions and migrations.
+
+mod ids;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use ids::{AccountId, AuthSessionId, OrganisationId};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type for both databases: every query in the crate is
+/// written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The database back-end a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Builds connections for r2d2 and keeps the real connection error, which the
+/// derived `MultiConnection::establish` would hide.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+    busy_timeout_ms: u32,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str, busy_timeout_ms: u32) -> Self {
+        let backend = Backend::from_url(url);
+        let url = match backend {
+            Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_owned(),
+            Backend::Postgres => url.to_owned(),
+        };
+        Self {
+            url,
+            backend,
+            busy_timeout_ms,
+        }
+    }
+
+    fn connect(&self) -> ConnectionResult<DbConnection> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Pg),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url)?;
+                // WAL lets readers proceed while one writer writes; the busy
+                // timeout makes a second writer wait instead of failing.
+                // busy_timeout first: switching to WAL takes a lock that
+                // connections opened at the same moment compete for.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        ConnectionManager::connect(self).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// Opens the pool; for SQLite the parent directory of the file is created.
+pub fn connect_pool(
+    url: &str,
+    max_size: u32,
+    acquire_timeout: Duration,
+    busy_timeout_ms: u32,
+) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager::new(url, busy_timeout_ms);
+    if manager.backend == Backend::Sqlite
+        && let Some(parent) = std::path::Path::new(&manager.url).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(acquire_timeout)
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies every pending migration of the live back-end.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConnection::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .len(),
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .len(),
+    };
+    Ok(applied)
+}
+
+/// Reverts every migration and applies them again: proves each `down.sql`
+/// undoes its `up.sql`.
+pub fn redo_all_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let revert = |e| anyhow::anyhow!("revert failed: {e}");
+    let apply = |e| anyhow::anyhow!("migration failed: {e}");
+    match conn {
+        DbConnection::Pg(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS)
+                .map_err(revert)?;
+            c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map_err(apply)?;
+        }
+        DbConnection::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(revert)?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(apply)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` in a write transaction. On SQLite it starts with `BEGIN
+/// IMMEDIATE`, so the write lock is taken up front and a transaction that
+/// reads before it writes cannot fail with "database is locked" half-way; on
+/// PostgreSQL it is a plain transaction. Nested calls become savepoints.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    let top_level = Tm::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?
+        .is_none();
+    match conn {
+        DbConnection::Sqlite(inner) if top_level => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        _ => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            if let Err(commit_err) = Tm::commit_transaction(conn) {
+                // A failed commit leaves the transaction open; roll it back so
+                // the pooled connection is clean for its next user.
+                let _ = Tm::rollback_transaction(conn);
+                return Err(commit_err.into());
+            }
+            Ok(value)
+        }
+        Err(err) => {
+            Tm::rollback_transaction(conn)?;
+            Err(err)
+        }
+    }
+}

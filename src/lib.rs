@@ -1,0 +1,20 @@
+//! madoguchi: the booking, attendance and consultation desk of municipal
+//! digital-support programmes. `main.rs` parses the command line and calls
+//! into this library; see docs/architecture.md for the map.
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod openapi;
+pub mod organisations;
+pub mod pagination;
+pub mod staff;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,157 @@
+//! Staff account rules shared by the API, the CLI and the first-start
+//! bootstrap: parsing a new account, creating it, and the role and status
+//! changes that must leave an organisation with an active admin.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use secrecy::SecretString;
+
+use super::queries::{self, AccountChanges};
+use super::types::{AccountRow, Email, NewAccountRow, PersonName, Role, optional_text};
+use crate::audit::{self, AuditEntry};
+use crate::auth::password::NewPassword;
+use crate::db::{AccountId, DbConnection, OrganisationId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::organisations;
+
+/// A new account whose every field has been checked.
+pub struct NewStaff {
+    pub email: Email,
+    pub name: PersonName,
+    pub role: Role,
+    pub affiliation: Option<String>,
+    pub password: NewPassword,
+}
+
+impl NewStaff {
+    /// Collects every invalid field into one 422.
+    pub fn parse(
+        email: &str,
+        name: &str,
+        role: Role,
+        affiliation: Option<&str>,
+        password: &SecretString,
+    ) -> AppResult<NewStaff> {
+        let mut errors = Vec::new();
+        let email = Email::parse(email)
+            .map_err(|m| errors.push(FieldError::new("email", m)))
+            .ok();
+        let name = PersonName::parse(name)
+            .map_err(|m| errors.push(FieldError::new("name", m)))
+            .ok();
+        let affiliation = optional_text(affiliation, 100)
+            .map_err(|m| errors.push(FieldError::new("affiliation", m)))
+            .ok();
+        let password =
+            NewPassword::parse(password, email.as_ref().map(Email::as_str).unwrap_or(""))
+                .map_err(|m| errors.push(FieldError::new("password", m)))
+                .ok();
+        match (email, name, affiliation, password) {
+            (Some(email), Some(name), Some(affiliation), Some(password)) if errors.is_empty() => {
+                Ok(NewStaff {
+                    email,
+                    name,
+                    role,
+                    affiliation,
+                    password,
+                })
+            }
+            _ => Err(AppError::validation(errors)),
+        }
+    }
+}
+
+fn email_taken() -> AppError {
+    AppError::conflict(
+        "email_taken",
+        "a staff account with this email already exists",
+    )
+}
+
+/// Inserts the account and its audit entry. Call inside a write transaction;
+/// `password_hash` is computed beforehand, off the async threads.
+pub fn create(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    actor: Option<AccountId>,
+    new: &NewStaff,
+    password_hash: &str,
+    must_change_password: bool,
+) -> AppResult<AccountRow> {
+    if queries::email_taken(conn, new.email.as_str())? {
+        return Err(email_taken());
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let name = new.name.clone().into_inner();
+    let row = queries::insert(
+        conn,
+        &NewAccountRow {
+            id: AccountId::generate(),
+            organisation_id: organisation,
+            email: new.email.as_str(),
+            name: &name,
+            role: new.role.as_str(),
+            affiliation: new.affiliation.as_deref(),
+            password_hash,
+            active: true,
+            must_change_password,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .map_err(|e| match e {
+        // Two creates raced past the check above.
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => email_taken(),
+        other => other.into(),
+    })?;
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: organisation,
+            actor_id: actor,
+            action: "staff.create",
+            entity: "staff_account",
+            entity_id: row.id.to_string(),
+            summary: format!("created {} as {}", row.email, row.role),
+        },
+    )?;
+    Ok(row)
+}
+
+/// Applies a change to an account, refusing one that would leave the
+/// organisation without an active admin. Call inside a write transaction.
+pub fn change(
+    conn: &mut DbConnection,
+    caller: (OrganisationId, AccountId),
+    target: AccountId,
+    changes: AccountChanges<'_>,
+    action: &str,
+    summary: String,
+) -> AppResult<AccountRow> {
+    let (organisation, actor) = caller;
+    organisations::queries::lock(conn, organisation)?;
+    let current = queries::find(conn, organisation, target)?
+        .ok_or_else(|| AppError::not_found("staff account"))?;
+    let loses_admin = current.active
+        && current.role == Role::Admin.as_str()
+        && (changes.role.is_some_and(|r| r != Role::Admin.as_str())
+            || changes.active == Some(false));
+    if loses_admin && queries::count_active_admins(conn, organisation)? <= 1 {
+        return Err(AppError::conflict(
+            "last_admin",
+            "this is the organisation's last active admin; make another admin first",
+        ));
+    }
+    let row = queries::update(conn, organisation, target, changes)?;
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: organisation,
+            actor_id: Some(actor),
+            action,
+            entity: "staff_account",
+            entity_id: target.to_string(),
+            summary,
+        },
+    )?;
+    Ok(row)
+}

@@ -1,0 +1,145 @@
+//! Builds the application: pool, migrations, router, middleware, listener.
+//! `Application::build` binds first so tests can ask for port 0 and read the
+//! port back.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::http::{self, BodyLimit, RouteTable};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::{audit, auth, bootstrap, health, staff, telemetry};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database, applies migrations, runs the first-start
+    /// bootstrap and binds the listener. The server runs when `run` is awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        settings.check()?;
+        let pool = open_database(&settings).await?;
+        if settings.bootstrap.enabled {
+            let (pool, bootstrap_settings) = (pool.clone(), settings.bootstrap.clone());
+            if let Some(created) =
+                web::block(move || bootstrap::first_start(&pool, &bootstrap_settings)).await??
+            {
+                created.print();
+            }
+        }
+        // Pay for the dummy hash now rather than in the first login.
+        web::block(auth::password::warm_up).await?;
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, pool, settings)?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects the pool and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
+    let db = settings.database.clone();
+    web::block(move || {
+        let pool = db::connect_pool(
+            &db.url,
+            db.pool_size,
+            Duration::from_millis(db.acquire_timeout_ms),
+            db.sqlite_busy_timeout_ms,
+        )?;
+        let mut conn = pool.get()?;
+        let applied = db::run_migrations(&mut conn)?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        Ok::<_, anyhow::Error>(pool)
+    })
+    .await?
+}
+
+/// The API's routes, in the order features were added. A new feature adds
+/// one `configure` line here and its tag in `openapi.rs`.
+fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    auth::routes::configure(cfg);
+    staff::me::configure(cfg);
+    staff::routes::configure(cfg);
+    audit::routes::configure(cfg);
+}
+
+fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {
+    let body_limit = BodyLimit(settings.http.max_body_bytes);
+    let workers = settings.http.workers;
+    let state = web::Data::new(AppState {
+        pool,
+        jwt: Arc::new(JwtKeys::new(&settings.auth)),
+        settings: Arc::new(settings),
+    });
+    // The route table for 405 answers comes from the same registrations.
+    let (_, openapi) = build_app(
+        state.clone(),
+        web::Data::new(RouteTable::default()),
+        body_limit,
+    )
+    .split_for_parts();
+    let routes = web::Data::new(RouteTable::from_openapi(&openapi));
+    let mut server =
+        HttpServer::new(move || build_app(state.clone(), routes.clone(), body_limit).into_app())
+            .listen(listener)?
+            .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+fn build_app(
+    state: web::Data<AppState>,
+    routes: web::Data<RouteTable>,
+    body_limit: BodyLimit,
+) -> utoipa_actix_web::UtoipaApp<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(state)
+        .app_data(routes)
+        .app_data(body_limit)
+        .app_data(http::query_config())
+        .app_data(http::path_config())
+        .configure(health::configure)
+        .service(scope::scope("/api/v1").configure(api_routes))
+        .openapi_service(|api| SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+        .default_service(web::to(http::fallback))
+        .map(|app| {
+            app.service(web::redirect("/api/docs", "/api/docs/"))
+                .wrap(from_fn(telemetry::request_span))
+        })
+}
