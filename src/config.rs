@@ -161,10 +161,12 @@ impl Settings {
             .merge(Toml::file(config_dir.join(format!("{env_name}.toml"))))
             .merge(
                 // MADOGUCHI_DATABASE__POOL_SIZE → database.pool_size, plus the
-                // short documented names below.
-                Env::prefixed("MADOGUCHI_").map(|key| match key.as_str() {
-                    "jwt_secret" => "auth.jwt_secret".into(),
-                    other => other.replace("__", ".").into(),
+                // short documented names below. Keys arrive in their original case.
+                Env::prefixed("MADOGUCHI_").map(|key| {
+                    match key.as_str().to_ascii_lowercase().as_str() {
+                        "jwt_secret" => "auth.jwt_secret".into(),
+                        other => other.replace("__", ".").into(),
+                    }
                 }),
             )
             .merge(
@@ -201,12 +203,15 @@ pub fn config_dir() -> PathBuf {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 
     fn production_with(secret: &str) -> Settings {
-        let mut s = Settings::default();
-        s.env = Environment::Production;
+        let mut s = Settings {
+            env: Environment::Production,
+            ..Default::default()
+        };
         s.auth.jwt_secret = SecretString::from(secret);
         s
     }
@@ -235,6 +240,60 @@ mod tests {
     #[test]
     fn development_accepts_the_development_secret() {
         assert!(Settings::default().check().is_ok());
+    }
+
+    #[test]
+    fn environment_variables_override_the_files() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "default.toml",
+                "bind = \"0.0.0.0:1\"\n[database]\npool_size = 3\n",
+            )?;
+            jail.set_env("MADOGUCHI_BIND", "127.0.0.1:9999");
+            jail.set_env(
+                "MADOGUCHI_JWT_SECRET",
+                "an-env-secret-that-is-long-enough-123",
+            );
+            jail.set_env("DATABASE_URL", "postgres://db.example/madoguchi");
+            jail.set_env("MADOGUCHI_DATABASE__POOL_SIZE", "7");
+            let s = Settings::load(jail.directory()).map_err(|e| e.to_string())?;
+            assert_eq!(s.bind, "127.0.0.1:9999");
+            assert_eq!(
+                s.auth.jwt_secret.expose_secret(),
+                "an-env-secret-that-is-long-enough-123"
+            );
+            assert_eq!(s.database.url, "postgres://db.example/madoguchi");
+            assert_eq!(s.database.pool_size, 7);
+            assert_eq!(s.env, Environment::Development);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_environment_file_applies_over_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("default.toml", "[log]\nformat = \"pretty\"\n")?;
+            jail.create_file("production.toml", "[log]\nformat = \"json\"\n")?;
+            jail.set_env("MADOGUCHI_ENV", "production");
+            jail.set_env(
+                "MADOGUCHI_JWT_SECRET",
+                "an-env-secret-that-is-long-enough-123",
+            );
+            let s = Settings::load(jail.directory()).map_err(|e| e.to_string())?;
+            assert_eq!(s.env, Environment::Production);
+            assert_eq!(s.log.format, "json");
+            jail.set_env("MADOGUCHI_JWT_SECRET", "short");
+            assert!(matches!(
+                Settings::load(jail.directory()),
+                Err(ConfigError::SecretTooShort)
+            ));
+            jail.set_env("MADOGUCHI_ENV", "staging");
+            assert!(matches!(
+                Settings::load(jail.directory()),
+                Err(ConfigError::UnknownEnvironment(_))
+            ));
+            Ok(())
+        });
     }
 
     #[test]

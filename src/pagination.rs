@@ -45,14 +45,15 @@ pub fn page<T: ToSchema>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::AccountId;
 
     #[test]
     fn a_full_page_names_the_next_one() {
-        let ids: Vec<uuid::Uuid> = (0..4).map(|_| uuid::Uuid::now_v7()).collect();
-        let p = page(ids.clone(), 3, |id| *id);
+        let ids: Vec<AccountId> = (0..4).map(|_| AccountId::generate()).collect();
+        let p = page(ids.clone(), 3, |id| id.0);
         assert_eq!(p.items.len(), 3);
-        assert_eq!(p.next_cursor, Some(ids[2]));
-        let last = page(ids[..2].to_vec(), 3, |id| *id);
+        assert_eq!(p.next_cursor, Some(ids[2].0));
+        let last = page(ids[..2].to_vec(), 3, |id| id.0);
         assert_eq!(last.next_cursor, None);
     }
 

@@ -119,14 +119,18 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// For "missing field `x`" and "unknown field `x`" serde reports the parent's
-/// path; the field itself is in the message.
+/// For "missing field `x`" serde reports the parent's path; the field itself
+/// is in the message.
 fn field_name(path: &str, message: &str) -> String {
     let named = ["missing field `", "unknown field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
     match (named, path) {
+        // serde_path_to_error already ends the path of an unknown field with it.
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+            path.to_owned()
+        }
         (Some(name), "." | "") => name.to_owned(),
         (Some(name), parent) => format!("{parent}.{name}"),
         (None, ".") => "body".to_owned(),

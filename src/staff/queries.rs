@@ -14,6 +14,8 @@ pub fn insert(conn: &mut DbConnection, row: &NewAccountRow<'_>) -> QueryResult<A
         .get_result(conn)
 }
 
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
 /// Login look-up: emails are unique across organisations.
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<AccountRow>> {
     staff_accounts::table

@@ -1,0 +1,371 @@
+//! The `madoguchi` binary: migrate, admin create, first-start bootstrap,
+//! production safety, and what reaches the console.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use madoguchi::startup::Application;
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, TestDatabase, db_tests, test_settings};
+
+fn madoguchi(database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_madoguchi"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DATABASE_URL", database_url)
+        .env_remove("MADOGUCHI_ENV")
+        .env_remove("MADOGUCHI_JWT_SECRET")
+        .env_remove("MADOGUCHI_BIND")
+        .env("RUST_LOG", "debug");
+    cmd
+}
+
+fn admin_create(database_url: &str, org: &str, email: &str, password: &str) -> Output {
+    let mut child = madoguchi(database_url)
+        .args([
+            "admin",
+            "create",
+            "--org",
+            org,
+            "--email",
+            email,
+            "--name",
+            "CLI Admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run madoguchi");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn login(address: &str, email: &str, password: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn admin_create_works_on_a_brand_new_database(db: Db) {
+    let database = TestDatabase::create(db);
+    let out = admin_create(
+        &database.url,
+        "Kita",
+        "Boss@Kita.example",
+        "the boss's long password",
+    );
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin boss@kita.example"));
+    let out = admin_create(
+        &database.url,
+        "Kita",
+        "deputy@kita.example",
+        "the deputy's password",
+    );
+    assert!(out.status.success());
+
+    let mut settings = test_settings(&database.url);
+    settings.bootstrap.enabled = true; // an organisation exists, so no bootstrap
+    let app = Application::build(settings).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let mut orgs = Vec::new();
+    for (email, password) in [
+        ("boss@kita.example", "the boss's long password"),
+        ("deputy@kita.example", "the deputy's password"),
+    ] {
+        let tokens: Value = login(&address, email, password).await.json().await.unwrap();
+        let me: Value = client
+            .get(format!("{address}/api/v1/me"))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["role"], "admin");
+        assert_eq!(me["must_change_password"], false);
+        orgs.push(me["organisation_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        orgs[0], orgs[1],
+        "the second admin joined the existing organisation"
+    );
+}
+
+async fn admin_create_refuses_a_duplicate_email(db: Db) {
+    let database = TestDatabase::create(db);
+    assert!(
+        admin_create(
+            &database.url,
+            "Kita",
+            "boss@kita.example",
+            "the boss's long password"
+        )
+        .status
+        .success()
+    );
+    let out = admin_create(
+        &database.url,
+        "Minami",
+        "BOSS@kita.example",
+        "another long password",
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already exists"), "stderr: {stderr}");
+}
+
+async fn admin_create_refuses_a_weak_password(db: Db) {
+    let database = TestDatabase::create(db);
+    let out = admin_create(&database.url, "Kita", "boss@kita.example", "short");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("password: must be at least 12 characters"),
+        "stderr: {stderr}"
+    );
+}
+
+async fn migrate_brings_a_new_database_up_to_date(db: Db) {
+    let database = TestDatabase::create(db);
+    for _ in 0..2 {
+        let out = madoguchi(&database.url).arg("migrate").output().unwrap();
+        assert!(
+            out.status.success(),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+db_tests!(
+    admin_create_works_on_a_brand_new_database,
+    admin_create_refuses_a_duplicate_email,
+    admin_create_refuses_a_weak_password,
+    migrate_brings_a_new_database_up_to_date,
+    the_first_start_prints_a_one_time_admin_and_logs_no_secrets,
+);
+
+#[test]
+fn admin_create_takes_no_password_on_the_command_line() {
+    let database = TestDatabase::create(Db::Sqlite);
+    let out = madoguchi(&database.url)
+        .args([
+            "admin",
+            "create",
+            "--org",
+            "Kita",
+            "--email",
+            "a@kita.example",
+            "--name",
+            "A",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--password-stdin"));
+    let out = madoguchi(&database.url)
+        .args([
+            "admin",
+            "create",
+            "--org",
+            "Kita",
+            "--email",
+            "a@kita.example",
+            "--name",
+            "A",
+            "--password",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "there is no --password flag");
+}
+
+#[test]
+fn production_refuses_the_development_or_a_short_secret() {
+    let database = TestDatabase::create(Db::Sqlite);
+    let out = madoguchi(&database.url)
+        .env("MADOGUCHI_ENV", "production")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("development JWT secret"));
+    let out = madoguchi(&database.url)
+        .env("MADOGUCHI_ENV", "production")
+        .env("MADOGUCHI_JWT_SECRET", "too-short")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+}
+
+/// A running `madoguchi serve` whose console output is collected.
+struct Server {
+    child: Child,
+    output: Arc<Mutex<Vec<String>>>,
+    address: String,
+}
+
+impl Server {
+    fn start(database_url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = madoguchi(database_url)
+            .env("MADOGUCHI_BIND", format!("127.0.0.1:{port}"))
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    output.lock().unwrap().push(line);
+                }
+            });
+        }
+        Server {
+            child,
+            output,
+            address: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(res) = reqwest::get(format!("{}/health/ready", self.address)).await
+                && res.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "server did not become ready: {:?}",
+            self.output.lock().unwrap()
+        );
+    }
+
+    fn text(&self) -> String {
+        self.output.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn the_first_start_prints_a_one_time_admin_and_logs_no_secrets(db: Db) {
+    let database = TestDatabase::create(db);
+    let server = Server::start(&database.url);
+    server.wait_ready().await;
+    let text = server.text();
+    let email = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("email:"))
+        .expect("admin email printed")
+        .trim()
+        .to_owned();
+    let one_time = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("one-time password:"))
+        .expect("one-time password printed")
+        .trim()
+        .to_owned();
+    assert_eq!(email, "admin@madoguchi.local");
+
+    let client = reqwest::Client::new();
+    let tokens: Value = login(&server.address, &email, &one_time)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let new_password = "a new password the log must not show";
+    let res = client
+        .post(format!("{}/api/v1/me/password", server.address))
+        .bearer_auth(&access)
+        .json(&json!({"current_password": one_time, "new_password": new_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = login(&server.address, &email, "a wrong password for the log").await;
+    assert_eq!(res.status(), 401);
+    let refreshed: Value = client
+        .post(format!("{}/api/v1/auth/refresh", server.address))
+        .json(&json!({"refresh_token": tokens["refresh_token"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = client
+        .get(format!("{}/api/v1/staff?q=090-1234-5678", server.address))
+        .bearer_auth(refreshed["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = server.text();
+    assert!(
+        text.contains("request completed"),
+        "requests are logged: {text}"
+    );
+    assert_eq!(
+        text.matches(one_time.as_str()).count(),
+        1,
+        "the one-time password is printed once"
+    );
+    for secret in [
+        new_password,
+        "a wrong password for the log",
+        access.as_str(),
+        tokens["refresh_token"].as_str().unwrap(),
+        refreshed["access_token"].as_str().unwrap(),
+        refreshed["refresh_token"].as_str().unwrap(),
+        "090-1234-5678",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} leaked into the console output"
+        );
+    }
+    drop(server);
+
+    // The second start finds the organisation and prints nothing of the kind.
+    let server = Server::start(&database.url);
+    server.wait_ready().await;
+    assert!(!server.text().contains("one-time password"));
+}

@@ -1,0 +1,358 @@
+//! The test harness: start the real application on a random port against a
+//! fresh database (a SQLite file, or a PostgreSQL database created for the
+//! test and dropped after it), and talk to it over HTTP.
+
+use std::sync::OnceLock;
+
+use diesel::prelude::*;
+use madoguchi::config::Settings;
+use madoguchi::db::{self, DbConnection, OrganisationId, Pool, write_tx};
+use madoguchi::error::AppError;
+use madoguchi::organisations;
+use madoguchi::staff::service::{self, NewStaff};
+use madoguchi::staff::types::Role;
+use madoguchi::startup::Application;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per database for each async fn taking a `Db`.
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Db::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::helpers::postgres_skipped() {
+                        return;
+                    }
+                    super::$name($crate::helpers::Db::Postgres).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use db_tests;
+
+pub const ADMIN_PASSWORD: &str = "admin password for tests";
+pub const STAFF_PASSWORD: &str = "staff password for tests";
+
+/// The PostgreSQL server the tests use: `MADOGUCHI_TEST_PG_URL` or the local one.
+pub fn postgres_server_url() -> String {
+    std::env::var("MADOGUCHI_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// PostgreSQL tests are skipped only when `MADOGUCHI_TEST_SKIP_PG=1`.
+pub fn postgres_skipped() -> bool {
+    let skip = std::env::var("MADOGUCHI_TEST_SKIP_PG").is_ok_and(|v| v == "1");
+    if skip {
+        eprintln!("MADOGUCHI_TEST_SKIP_PG=1: skipping a PostgreSQL test");
+    }
+    skip
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub fn create(kind: Db) -> TestDatabase {
+        match kind {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = dir
+                    .path()
+                    .join("madoguchi.db")
+                    .to_string_lossy()
+                    .into_owned();
+                TestDatabase {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Db::Postgres => {
+                let name = format!("madoguchi_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = admin_connection();
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut admin)
+                    .expect("create the test database");
+                let url = format!("{}/{name}", postgres_server_url().trim_end_matches('/'));
+                TestDatabase {
+                    url,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+fn admin_connection() -> PgConnection {
+    let url = format!("{}/postgres", postgres_server_url().trim_end_matches('/'));
+    PgConnection::establish(&url).unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {url}: {e}\n\
+             Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), \
+             point MADOGUCHI_TEST_PG_URL at one, or set MADOGUCHI_TEST_SKIP_PG=1 to skip these tests."
+        )
+    })
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            let mut admin = admin_connection();
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// Settings for a test: random port, the given database, no bootstrap, and
+/// the development secret (tests forge tokens with it).
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        ..Default::default()
+    };
+    settings.database.url = database_url.to_owned();
+    settings.database.pool_size = 8;
+    settings.bootstrap.enabled = false;
+    settings.http.workers = 2;
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    pub org_id: OrganisationId,
+    pub admin_email: String,
+    pub admin_token: String,
+    // Dropped last: the server's pool must not outlive its database on disk.
+    pub database: TestDatabase,
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            madoguchi::telemetry::init(&Settings::default().log);
+        }
+    });
+}
+
+pub async fn spawn_app(kind: Db) -> TestApp {
+    spawn_app_with(kind, |_| {}).await
+}
+
+/// Starts the app with adjusted settings, and an organisation "Kita" with one
+/// admin (`admin@kita.example`) already logged in.
+pub async fn spawn_app_with(kind: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logs();
+    let database = TestDatabase::create(kind);
+    let mut settings = test_settings(&database.url);
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let pool = db::connect_pool(&database.url, 2, std::time::Duration::from_secs(10), 10_000)
+        .expect("test pool");
+    let (org_id, admin_email) = seed_organisation(&pool, "Kita", "admin@kita.example");
+    let client = reqwest::Client::builder().build().expect("http client");
+    let mut app = TestApp {
+        address,
+        client,
+        pool,
+        org_id,
+        admin_email: admin_email.clone(),
+        admin_token: String::new(),
+        database,
+    };
+    app.admin_token = app.login_ok(&admin_email, ADMIN_PASSWORD).await["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    app
+}
+
+/// Creates an organisation with one admin (password `ADMIN_PASSWORD`) directly
+/// in the database, as the CLI would.
+pub fn seed_organisation(pool: &Pool, name: &str, admin_email: &str) -> (OrganisationId, String) {
+    let mut conn = pool.get().expect("connection");
+    let new = NewStaff::parse(
+        admin_email,
+        "Admin",
+        Role::Admin,
+        None,
+        &SecretString::from(ADMIN_PASSWORD),
+    )
+    .expect("valid admin");
+    let hash = madoguchi::auth::password::hash(&new.password).expect("hash");
+    let org = write_tx(&mut conn, |conn: &mut DbConnection| {
+        let org = organisations::queries::insert(conn, name)?;
+        service::create(conn, org.id, None, &new, &hash, false)?;
+        Ok::<_, AppError>(org)
+    })
+    .expect("seed organisation");
+    (org.id, new.email.as_str().to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_anonymous(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_anonymous(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs in and returns the token pair; panics unless it answers 200.
+    pub async fn login_ok(&self, email: &str, password: &str) -> Value {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status(), 200, "login of {email} should succeed");
+        res.json().await.expect("json")
+    }
+
+    /// Creates a staff account as the admin and returns it.
+    pub async fn create_staff(&self, email: &str, role: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/staff",
+                &self.admin_token,
+                &json!({"email": email, "name": format!("Staff {email}"), "role": role, "password": STAFF_PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "staff {email} should be created");
+        res.json().await.expect("json")
+    }
+
+    /// Creates a staff account and returns (account, access token).
+    pub async fn staff_with_token(&self, email: &str, role: &str) -> (Value, String) {
+        let account = self.create_staff(email, role).await;
+        let tokens = self.login_ok(email, STAFF_PASSWORD).await;
+        (
+            account,
+            tokens["access_token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Number of audit rows in the whole database (all organisations).
+    pub fn audit_count(&self) -> i64 {
+        use madoguchi::db::schema::audit_log;
+        let mut conn = self.pool.get().expect("connection");
+        audit_log::table
+            .count()
+            .get_result(&mut *conn)
+            .expect("count")
+    }
+
+    /// Number of active admins in the whole database.
+    pub fn active_admin_count(&self) -> i64 {
+        use madoguchi::db::schema::staff_accounts;
+        let mut conn = self.pool.get().expect("connection");
+        staff_accounts::table
+            .filter(staff_accounts::role.eq("admin"))
+            .filter(staff_accounts::active.eq(true))
+            .count()
+            .get_result(&mut *conn)
+            .expect("count")
+    }
+
+    /// Number of staff accounts in the whole database.
+    pub fn staff_count(&self) -> i64 {
+        use madoguchi::db::schema::staff_accounts;
+        let mut conn = self.pool.get().expect("connection");
+        staff_accounts::table
+            .count()
+            .get_result(&mut *conn)
+            .expect("count")
+    }
+}
+
+/// Asserts a problem+json answer with the given status and code; returns the body.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(
+        content_type, "application/problem+json",
+        "content type of {body}"
+    );
+    assert_eq!(body["code"], code, "code of {body}");
+    assert_eq!(body["status"], status, "status in {body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert_eq!(body["type"], format!("urn:madoguchi:problem:{code}"));
+    body
+}

@@ -1,0 +1,15 @@
+//! Black-box API tests: each test starts the app on a random port against
+//! its own database and runs once on SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod cli;
+mod concurrency;
+mod errors;
+mod health;
+mod isolation;
+mod migrations;
+mod openapi;
+mod staff;
