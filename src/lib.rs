@@ -14,6 +14,7 @@ pub mod http;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;
+pub mod schedule;
 pub mod staff;
 pub mod startup;
 pub mod state;

@@ -122,3 +122,8 @@ macro_rules! define_id {
 define_id!(OrganisationId);
 define_id!(AccountId);
 define_id!(AuthSessionId);
+define_id!(VenueId);
+define_id!(CourseId);
+define_id!(SeriesId);
+define_id!(SessionId);
+define_id!(ClosureId);

@@ -11,7 +11,9 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub use ids::{AccountId, AuthSessionId, OrganisationId};
+pub use ids::{
+    AccountId, AuthSessionId, ClosureId, CourseId, OrganisationId, SeriesId, SessionId, VenueId,
+};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

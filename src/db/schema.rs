@@ -71,11 +71,192 @@ diesel::joinable!(auth_sessions -> staff_accounts (account_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::joinable!(staff_accounts -> organisations (organisation_id));
 
+diesel::table! {
+    topics (id) {
+        id -> Text,
+        organisation_id -> Nullable<Text>,
+        code -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    venues (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        address -> Nullable<Text>,
+        room -> Nullable<Text>,
+        default_capacity -> Integer,
+        phone -> Nullable<Text>,
+        accessibility_notes -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    courses (id) {
+        id -> Text,
+        organisation_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        audience -> Nullable<Text>,
+        level -> Nullable<Text>,
+        kind -> Text,
+        default_fee_yen -> Integer,
+        default_length_minutes -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    course_topics (course_id, topic_code) {
+        course_id -> Text,
+        topic_code -> Text,
+    }
+}
+
+diesel::table! {
+    closures (id) {
+        id -> Text,
+        organisation_id -> Text,
+        starts_local -> Timestamp,
+        ends_local -> Timestamp,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    series (id) {
+        id -> Text,
+        organisation_id -> Text,
+        course_id -> Text,
+        venue_id -> Text,
+        room -> Nullable<Text>,
+        rrule -> Text,
+        starts_on -> Date,
+        until_on -> Nullable<Date>,
+        occurrence_count -> Nullable<Integer>,
+        start_time -> Time,
+        end_time -> Time,
+        capacity -> Integer,
+        fee_yen -> Integer,
+        loaner_fee_yen -> Integer,
+        booking_opens_days_before -> Integer,
+        booking_closes_minutes_before -> Integer,
+        waitlist_enabled -> Bool,
+        skip_public_holidays -> Bool,
+        skip_closures -> Bool,
+        materialized_until -> Date,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    series_exception_dates (series_id, on_date) {
+        series_id -> Text,
+        on_date -> Date,
+    }
+}
+
+diesel::table! {
+    series_instructors (series_id, account_id) {
+        series_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        organisation_id -> Text,
+        series_id -> Nullable<Text>,
+        occurrence_date -> Nullable<Date>,
+        course_id -> Text,
+        venue_id -> Text,
+        room -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        capacity -> Integer,
+        seats_taken -> Integer,
+        waitlist_count -> Integer,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        fee_yen -> Integer,
+        loaner_fee_yen -> Integer,
+        booking_opens_at -> Nullable<Timestamp>,
+        booking_closes_at -> Nullable<Timestamp>,
+        waitlist_enabled -> Bool,
+        detached -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_instructors (session_id, account_id) {
+        session_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        organisation_id -> Text,
+        scope -> Text,
+        target_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(sessions -> courses (course_id));
+diesel::joinable!(sessions -> venues (venue_id));
+diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(session_instructors -> sessions (session_id));
+diesel::joinable!(session_instructors -> staff_accounts (account_id));
+diesel::joinable!(series_instructors -> series (series_id));
+diesel::joinable!(series_instructors -> staff_accounts (account_id));
+diesel::joinable!(series -> courses (course_id));
+diesel::joinable!(series -> venues (venue_id));
+diesel::joinable!(course_topics -> courses (course_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     auth_sessions,
+    calendar_feeds,
+    closures,
+    course_topics,
+    courses,
+    job_leases,
     login_failures,
     organisations,
     refresh_tokens,
+    series,
+    series_exception_dates,
+    series_instructors,
+    session_instructors,
+    sessions,
     staff_accounts,
+    topics,
+    venues,
 );

@@ -1,0 +1,12 @@
+DROP TABLE job_leases;
+DROP TABLE calendar_feeds;
+DROP TABLE session_instructors;
+DROP TABLE sessions;
+DROP TABLE series_instructors;
+DROP TABLE series_exception_dates;
+DROP TABLE series;
+DROP TABLE closures;
+DROP TABLE course_topics;
+DROP TABLE courses;
+DROP TABLE venues;
+DROP TABLE topics;
