@@ -39,6 +39,17 @@ pub struct Settings {
     pub http: HttpSettings,
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
+    pub schedule: ScheduleSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScheduleSettings {
+    /// Sessions of a series are stored this many days ahead.
+    pub horizon_days: u32,
+    /// How often each instance checks whether series need extending.
+    pub extend_interval_secs: u64,
+    /// A series may not produce more sessions than this within the horizon.
+    pub max_sessions_per_series: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +139,11 @@ impl Default for Settings {
                 organisation_name: "My organisation".into(),
                 admin_email: "admin@madoguchi.local".into(),
                 admin_name: "Administrator".into(),
+            },
+            schedule: ScheduleSettings {
+                horizon_days: 180,
+                extend_interval_secs: 3600,
+                max_sessions_per_series: 400,
             },
         }
     }

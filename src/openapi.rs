@@ -17,6 +17,10 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Login, token refresh, logout"),
         (name = "me", description = "The caller's own account"),
         (name = "staff", description = "Staff accounts of the organisation (admins)"),
+        (name = "organisation", description = "The caller's organisation and its timezone"),
+        (name = "venues", description = "Where sessions take place"),
+        (name = "courses", description = "What is taught, and the topics courses are tagged with"),
+        (name = "schedule", description = "Closures, recurring series and sessions with live availability"),
         (name = "audit", description = "Who changed what"),
         (name = "health", description = "Liveness and readiness"),
     )

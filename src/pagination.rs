@@ -14,7 +14,7 @@ pub const MAX_LIMIT: i64 = 200;
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    pub next_cursor: Option<uuid::Uuid>,
+    pub next_cursor: Option<String>,
 }
 
 /// Checks a requested page size.
@@ -34,11 +34,15 @@ pub fn limit(requested: Option<i64>) -> Result<i64, AppError> {
 pub fn page<T: ToSchema>(
     mut items: Vec<T>,
     limit: i64,
-    id_of: impl Fn(&T) -> uuid::Uuid,
+    cursor_of: impl Fn(&T) -> String,
 ) -> Page<T> {
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(&id_of) } else { None };
+    let next_cursor = if more {
+        items.last().map(&cursor_of)
+    } else {
+        None
+    };
     Page { items, next_cursor }
 }
 
@@ -50,10 +54,10 @@ mod tests {
     #[test]
     fn a_full_page_names_the_next_one() {
         let ids: Vec<AccountId> = (0..4).map(|_| AccountId::generate()).collect();
-        let p = page(ids.clone(), 3, |id| id.0);
+        let p = page(ids.clone(), 3, |id| id.to_string());
         assert_eq!(p.items.len(), 3);
-        assert_eq!(p.next_cursor, Some(ids[2].0));
-        let last = page(ids[..2].to_vec(), 3, |id| id.0);
+        assert_eq!(p.next_cursor, Some(ids[2].to_string()));
+        let last = page(ids[..2].to_vec(), 3, |id| id.to_string());
         assert_eq!(last.next_cursor, None);
     }
 

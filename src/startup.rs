@@ -20,7 +20,9 @@ use crate::db::{self, Pool};
 use crate::http::{self, BodyLimit, RouteTable};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{audit, auth, bootstrap, health, staff, telemetry};
+use crate::{
+    audit, auth, bootstrap, courses, health, organisations, schedule, staff, telemetry, venues,
+};
 
 pub struct Application {
     port: u16,
@@ -43,6 +45,7 @@ impl Application {
         }
         // Pay for the dummy hash now rather than in the first login.
         web::block(auth::password::warm_up).await?;
+        schedule::job::spawn(pool.clone(), settings.schedule.clone());
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, pool, settings)?;
@@ -85,6 +88,12 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     staff::me::configure(cfg);
     staff::routes::configure(cfg);
     audit::routes::configure(cfg);
+    organisations::routes::configure(cfg);
+    venues::routes::configure(cfg);
+    courses::routes::configure(cfg);
+    schedule::closure_routes::configure(cfg);
+    schedule::series_routes::configure(cfg);
+    schedule::session_routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

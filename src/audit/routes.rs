@@ -41,5 +41,7 @@ async fn list_audit(
         .into_iter()
         .map(AuditRecord::try_from)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(web::Json(pagination::page(items, limit, |r| r.id)))
+    Ok(web::Json(pagination::page(items, limit, |r| {
+        r.id.to_string()
+    })))
 }

@@ -164,6 +164,19 @@ pub fn redo_all_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower()`, for case-insensitive search on both databases.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in LIKE (with
+/// `.escape('\\')`).
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// Runs `f` in a write transaction. On SQLite it starts with `BEGIN
 /// IMMEDIATE`, so the write lock is taken up front and a transaction that
 /// reads before it writes cannot fail with "database is locked" half-way; on

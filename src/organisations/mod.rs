@@ -1,6 +1,7 @@
 //! Organisations: the tenants. Every other row belongs to one.
 
 pub mod queries;
+pub mod routes;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

@@ -47,3 +47,38 @@ pub fn lock(conn: &mut DbConnection, id: OrganisationId) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: OrganisationId,
+    name: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<OrganisationRow, crate::error::AppError> {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    let current = get(conn, id)?;
+    diesel::update(organisations::table.find(id))
+        .set((
+            organisations::name.eq(name.unwrap_or(&current.name)),
+            organisations::timezone.eq(timezone.unwrap_or(&current.timezone)),
+        ))
+        .returning(organisations::all_columns)
+        .get_result(conn)
+        .map_err(|e| match e {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                crate::error::AppError::conflict(
+                    "organisation_name_taken",
+                    "another organisation has this name",
+                )
+            }
+            other => other.into(),
+        })
+}
+
+/// The organisation's timezone, parsed (Asia/Tokyo if the stored one is unknown).
+pub fn timezone(conn: &mut DbConnection, id: OrganisationId) -> QueryResult<chrono_tz::Tz> {
+    let name: String = organisations::table
+        .find(id)
+        .select(organisations::timezone)
+        .first(conn)?;
+    Ok(name.parse().unwrap_or(chrono_tz::Asia::Tokyo))
+}

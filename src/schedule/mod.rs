@@ -1,5 +1,12 @@
 //! The schedule: closures, recurring series, dated sessions with live seat
 //! counts, the job that keeps sessions materialised, and calendar feeds.
 
+pub mod closure_routes;
 pub mod holidays;
+pub mod job;
+pub mod queries;
 pub mod recurrence;
+pub mod series_routes;
+pub mod service;
+pub mod session_routes;
+pub mod types;

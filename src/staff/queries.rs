@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::types::{AccountRow, NewAccountRow, Role, StaffFilter};
 use crate::db::schema::staff_accounts;
-use crate::db::{AccountId, DbConnection, OrganisationId};
+use crate::db::{AccountId, DbConnection, OrganisationId, escape_like, lower};
 
 pub fn insert(conn: &mut DbConnection, row: &NewAccountRow<'_>) -> QueryResult<AccountRow> {
     diesel::insert_into(staff_accounts::table)
@@ -13,8 +13,6 @@ pub fn insert(conn: &mut DbConnection, row: &NewAccountRow<'_>) -> QueryResult<A
         .returning(staff_accounts::all_columns)
         .get_result(conn)
 }
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Login look-up: emails are unique across organisations.
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<AccountRow>> {
@@ -66,27 +64,18 @@ pub fn list(
         query = query.filter(staff_accounts::active.eq(active));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", escape_like(q));
+        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         query = query.filter(
-            staff_accounts::name
+            lower(staff_accounts::name)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(staff_accounts::email
-                    .like(pattern.to_lowercase())
-                    .escape('\\')),
+                .or(staff_accounts::email.like(pattern).escape('\\')),
         );
     }
     if let Some(cursor) = filter.cursor {
         query = query.filter(staff_accounts::id.gt(AccountId(cursor)));
     }
     query.load(conn)
-}
-
-/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
-pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 #[derive(Debug, Default, AsChangeset)]

@@ -106,7 +106,9 @@ async fn list_staff(
         .into_iter()
         .map(StaffAccount::try_from)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(web::Json(pagination::page(items, limit, |a| a.id.0)))
+    Ok(web::Json(pagination::page(items, limit, |a| {
+        a.id.to_string()
+    })))
 }
 
 /// One staff account.

@@ -114,19 +114,7 @@ impl PersonName {
     }
 }
 
-/// Optional free text such as an affiliation: trimmed, empty means none.
-pub fn optional_text(raw: Option<&str>, max_chars: usize) -> Result<Option<String>, String> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) if text.chars().count() > max_chars => {
-            Err(format!("must be at most {max_chars} characters"))
-        }
-        Some(text) if text.chars().any(char::is_control) => {
-            Err("must not contain control characters".into())
-        }
-        Some(text) => Ok(Some(text.to_owned())),
-    }
-}
+pub use crate::validate::optional_text;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff_accounts)]

@@ -243,6 +243,58 @@ impl TestApp {
             .expect("request")
     }
 
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs and asserts the status; returns the JSON answer.
+    pub async fn post_ok(&self, path: &str, token: &str, body: &Value, status: u16) -> Value {
+        let res = self.post(path, token, body).await;
+        let got = res.status().as_u16();
+        let answer: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, status, "POST {path}: {answer}");
+        answer
+    }
+
+    /// GETs and asserts 200; returns the JSON answer.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, token).await;
+        let got = res.status().as_u16();
+        let answer: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, 200, "GET {path}: {answer}");
+        answer
+    }
+
+    /// A venue (capacity 20) and a course (120 minutes, 100 yen), as the admin.
+    pub async fn venue_and_course(&self) -> (String, String) {
+        let venue = self
+            .post_ok(
+                "/api/v1/venues",
+                &self.admin_token,
+                &json!({"name": "北公民館", "address": "北町1-2-3", "room": "第1会議室", "default_capacity": 20}),
+                201,
+            )
+            .await;
+        let course = self
+            .post_ok(
+                "/api/v1/courses",
+                &self.admin_token,
+                &json!({"title": "はじめてのスマホ教室", "kind": "class", "level": "basic", "default_fee_yen": 100,
+                        "default_length_minutes": 120, "topics": ["power_and_buttons", "calls"]}),
+                201,
+            )
+            .await;
+        (
+            venue["id"].as_str().unwrap().to_owned(),
+            course["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
         self.client
             .patch(self.url(path))

@@ -12,4 +12,6 @@ mod health;
 mod isolation;
 mod migrations;
 mod openapi;
+mod schedule;
 mod staff;
+mod venues;

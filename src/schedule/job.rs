@@ -1,0 +1,115 @@
+//! The job that keeps every series' sessions stored up to the horizon.
+//! Every instance runs it; a lease in the database lets one instance work at
+//! a time, and a crashed holder's lease simply expires.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::queries;
+use super::service::{self, Context};
+use crate::audit::{self, AuditEntry};
+use crate::config::ScheduleSettings;
+use crate::db::{DbConnection, Pool, write_tx};
+use crate::error::AppError;
+use crate::organisations;
+
+pub const LEASE: &str = "extend_sessions";
+const LEASE_MINUTES: i64 = 10;
+
+/// Extends every series that falls short of the horizon. `None` when another
+/// instance holds the lease; otherwise the number of sessions added.
+pub fn extend_all(
+    conn: &mut DbConnection,
+    settings: &ScheduleSettings,
+    holder: &str,
+) -> Result<Option<usize>, AppError> {
+    let until = Utc::now().naive_utc() + chrono::Duration::minutes(LEASE_MINUTES);
+    if !queries::claim_lease(conn, LEASE, holder, until)? {
+        return Ok(None);
+    }
+    let result = extend_claimed(conn, settings);
+    queries::release_lease(conn, LEASE, holder)?;
+    result.map(Some)
+}
+
+fn extend_claimed(conn: &mut DbConnection, settings: &ScheduleSettings) -> Result<usize, AppError> {
+    // Timezones differ by organisation; a day of slack covers them all.
+    let latest_end =
+        Utc::now().date_naive() + chrono::Duration::days(i64::from(settings.horizon_days) + 1);
+    let candidates = queries::series_to_extend(conn, latest_end)?;
+    let mut added = 0;
+    for candidate in candidates {
+        let outcome = write_tx(conn, |conn| {
+            let ctx = Context {
+                organisation: candidate.organisation_id,
+                actor: None,
+                tz: organisations::queries::timezone(conn, candidate.organisation_id)?,
+                horizon_days: settings.horizon_days,
+                max_sessions: settings.max_sessions_per_series,
+            };
+            // Re-read inside the transaction: an edit may have run meanwhile.
+            let Some(mut row) =
+                queries::find_series(conn, candidate.organisation_id, candidate.id)?
+            else {
+                return Ok(0);
+            };
+            let through = ctx.horizon_end();
+            if row.materialized_until >= through {
+                return Ok(0);
+            }
+            let exceptions = queries::exception_dates(conn, row.id)?;
+            let instructors = queries::series_instructor_ids(conn, row.id)?;
+            let report =
+                service::sync_series(conn, &ctx, &mut row, &exceptions, &instructors, through)?;
+            if !report.added.is_empty() {
+                audit::record(
+                    conn,
+                    AuditEntry {
+                        organisation_id: row.organisation_id,
+                        actor_id: None,
+                        action: "series.extend",
+                        entity: "series",
+                        entity_id: row.id.to_string(),
+                        summary: format!("{} sessions added up to {through}", report.added.len()),
+                    },
+                )?;
+            }
+            Ok::<_, AppError>(report.added.len())
+        });
+        match outcome {
+            Ok(n) => added += n,
+            // One broken series must not stop the others.
+            Err(e) => {
+                tracing::warn!(series_id = %candidate.id, error = %e, "could not extend series")
+            }
+        }
+    }
+    Ok(added)
+}
+
+/// Runs the job now and then every `extend_interval_secs`, until the process ends.
+pub fn spawn(pool: Pool, settings: ScheduleSettings) {
+    if settings.extend_interval_secs == 0 {
+        return;
+    }
+    let holder = uuid::Uuid::new_v4().to_string();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(settings.extend_interval_secs));
+        loop {
+            ticker.tick().await;
+            let (pool, settings, holder) = (pool.clone(), settings.clone(), holder.clone());
+            let run = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
+                extend_all(&mut conn, &settings, &holder)
+            })
+            .await;
+            match run {
+                Ok(Ok(Some(added))) if added > 0 => tracing::info!(added, "series extended"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "extending series failed"),
+                Err(e) => tracing::error!(error = %e, "extending series panicked"),
+            }
+        }
+    });
+}

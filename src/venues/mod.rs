@@ -1,0 +1,6 @@
+//! Venues: community centres, salons, shop fronts and online rooms where
+//! sessions take place.
+
+pub mod queries;
+pub mod routes;
+pub mod types;
