@@ -94,6 +94,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::closure_routes::configure(cfg);
     schedule::series_routes::configure(cfg);
     schedule::session_routes::configure(cfg);
+    schedule::calendar::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

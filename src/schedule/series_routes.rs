@@ -9,7 +9,7 @@ use super::service::{self, Context};
 use super::types::{Series, SeriesFilter, SeriesInput, SeriesRow, SeriesSaved};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
-use crate::db::{DbConnection, SeriesId, write_tx};
+use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::organisations;
@@ -26,10 +26,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The schedule context of the caller's organisation.
 pub fn context(conn: &mut DbConnection, state: &AppState, caller: &Caller) -> AppResult<Context> {
+    org_context(conn, state, caller.organisation_id, Some(caller.account_id))
+}
+
+/// The schedule context of an organisation, for `actor` (`None`: the system).
+pub fn org_context(
+    conn: &mut DbConnection,
+    state: &AppState,
+    organisation: OrganisationId,
+    actor: Option<AccountId>,
+) -> AppResult<Context> {
     Ok(Context {
-        organisation: caller.organisation_id,
-        actor: Some(caller.account_id),
-        tz: organisations::queries::timezone(conn, caller.organisation_id)?,
+        organisation,
+        actor,
+        tz: organisations::queries::timezone(conn, organisation)?,
         horizon_days: state.settings.schedule.horizon_days,
         max_sessions: state.settings.schedule.max_sessions_per_series,
     })

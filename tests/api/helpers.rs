@@ -177,7 +177,7 @@ pub async fn spawn_app_with(kind: Db, adjust: impl FnOnce(&mut Settings)) -> Tes
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let pool = db::connect_pool(&database.url, 2, std::time::Duration::from_secs(10), 10_000)
+    let pool = db::connect_pool(&database.url, 8, std::time::Duration::from_secs(10), 10_000)
         .expect("test pool");
     let (org_id, admin_email) = seed_organisation(&pool, "Kita", "admin@kita.example");
     let client = reqwest::Client::builder().build().expect("http client");

@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod calendar;
 mod cli;
 mod concurrency;
 mod errors;
@@ -13,5 +14,6 @@ mod isolation;
 mod migrations;
 mod openapi;
 mod schedule;
+mod schedule_job;
 mod staff;
 mod venues;

@@ -51,6 +51,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/sessions/{id}/resize"),
     ("post", "/api/v1/sessions/{id}/instructors"),
     ("get", "/api/v1/me/sessions"),
+    ("post", "/api/v1/venues/{id}/calendar-feed"),
+    ("post", "/api/v1/me/calendar-feed"),
+    ("get", "/api/v1/venues/{id}/calendar.ics"),
+    ("get", "/api/v1/instructors/{id}/calendar.ics"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

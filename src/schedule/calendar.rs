@@ -1,0 +1,289 @@
+//! iCalendar feeds a phone calendar can subscribe to: one per venue and one
+//! per instructor. A calendar app cannot send a JWT, so each feed URL carries
+//! its own secret token (stored hashed, rotated by asking for a new one,
+//! which revokes the old URL).
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use icalendar::{Calendar, Component, EventLike, EventStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::queries;
+use super::series_routes::org_context;
+use super::session_routes::answers;
+use super::types::{Session, SessionFilter};
+use crate::audit::{self, AuditEntry};
+use crate::auth::{Caller, tokens};
+use crate::db::schema::calendar_feeds;
+use crate::db::{AccountId, DbConnection, OrganisationId, VenueId, write_tx};
+use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
+use crate::venues::queries as venues;
+use crate::venues::routes::WRITERS;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(rotate_venue_feed)
+        .service(rotate_my_feed)
+        .service(venue_feed)
+        .service(instructor_feed);
+}
+
+/// A feed URL with its secret token, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedLink {
+    /// Path to subscribe to (prefix it with the server's address).
+    pub url: String,
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The feed's secret token.
+    pub token: String,
+}
+
+/// Revokes the target's live feeds and issues a new token.
+fn rotate(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    scope: &str,
+    target: &str,
+) -> QueryResult<String> {
+    let now = Utc::now().naive_utc();
+    diesel::update(
+        calendar_feeds::table
+            .filter(calendar_feeds::scope.eq(scope))
+            .filter(calendar_feeds::target_id.eq(target))
+            .filter(calendar_feeds::revoked_at.is_null()),
+    )
+    .set(calendar_feeds::revoked_at.eq(now))
+    .execute(conn)?;
+    let token = tokens::generate();
+    diesel::insert_into(calendar_feeds::table)
+        .values((
+            calendar_feeds::id.eq(Uuid::now_v7().to_string()),
+            calendar_feeds::organisation_id.eq(organisation),
+            calendar_feeds::scope.eq(scope),
+            calendar_feeds::target_id.eq(target),
+            calendar_feeds::token_hash.eq(tokens::digest(&token)),
+            calendar_feeds::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The organisation of a live feed for this target and token.
+fn feed_owner(
+    conn: &mut DbConnection,
+    scope: &str,
+    target: &str,
+    token: &str,
+) -> QueryResult<Option<OrganisationId>> {
+    calendar_feeds::table
+        .filter(calendar_feeds::scope.eq(scope))
+        .filter(calendar_feeds::target_id.eq(target))
+        .filter(calendar_feeds::token_hash.eq(tokens::digest(token)))
+        .filter(calendar_feeds::revoked_at.is_null())
+        .select(calendar_feeds::organisation_id)
+        .first::<OrganisationId>(conn)
+        .optional()
+}
+
+fn record(conn: &mut DbConnection, caller: &Caller, entity: &str, target: &str) -> AppResult<()> {
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: caller.organisation_id,
+            actor_id: Some(caller.account_id),
+            action: "calendar_feed.rotate",
+            entity,
+            entity_id: target.to_owned(),
+            summary: "issued a new calendar feed link; the old one stops working".into(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Issue (or rotate) a venue's calendar feed link.
+#[utoipa::path(
+    tag = "schedule",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Venue id")),
+    responses(
+        (status = 201, description = "The new link; the previous one is revoked", body = FeedLink),
+        (status = 404, description = "No such venue in this organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/venues/{id}/calendar-feed")]
+async fn rotate_venue_feed(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    caller.require(WRITERS)?;
+    let id = VenueId(id.into_inner());
+    let token = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                venues::find(conn, caller.organisation_id, id)?
+                    .ok_or_else(|| AppError::not_found("venue"))?;
+                let token = rotate(conn, caller.organisation_id, "venue", &id.to_string())?;
+                record(conn, &caller, "venue", &id.to_string())?;
+                Ok(token)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(FeedLink {
+        url: format!("/api/v1/venues/{id}/calendar.ics?token={token}"),
+        token,
+    }))
+}
+
+/// Issue (or rotate) the caller's own teaching calendar feed link.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses((status = 201, description = "The new link; the previous one is revoked", body = FeedLink))
+)]
+#[post("/me/calendar-feed")]
+async fn rotate_my_feed(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let me = caller.account_id;
+    let token = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let token = rotate(conn, caller.organisation_id, "instructor", &me.to_string())?;
+                record(conn, &caller, "staff_account", &me.to_string())?;
+                Ok(token)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(FeedLink {
+        url: format!("/api/v1/instructors/{me}/calendar.ics?token={token}"),
+        token,
+    }))
+}
+
+/// A venue's sessions as iCalendar (from 30 days ago to the horizon).
+#[utoipa::path(
+    tag = "schedule",
+    params(("id" = Uuid, Path, description = "Venue id"), FeedQuery),
+    responses(
+        (status = 200, description = "text/calendar", content_type = "text/calendar", body = String),
+        (status = 401, description = "Unknown or revoked feed token (`invalid_feed_token`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/venues/{id}/calendar.ics")]
+async fn venue_feed(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<FeedQuery>,
+) -> AppResult<HttpResponse> {
+    feed(state, "venue", id.into_inner(), query.into_inner().token).await
+}
+
+/// An instructor's sessions as iCalendar (from 30 days ago to the horizon).
+#[utoipa::path(
+    tag = "schedule",
+    params(("id" = Uuid, Path, description = "Instructor's account id"), FeedQuery),
+    responses(
+        (status = 200, description = "text/calendar", content_type = "text/calendar", body = String),
+        (status = 401, description = "Unknown or revoked feed token (`invalid_feed_token`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/instructors/{id}/calendar.ics")]
+async fn instructor_feed(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<FeedQuery>,
+) -> AppResult<HttpResponse> {
+    feed(
+        state,
+        "instructor",
+        id.into_inner(),
+        query.into_inner().token,
+    )
+    .await
+}
+
+async fn feed(
+    state: web::Data<AppState>,
+    scope: &'static str,
+    target: Uuid,
+    token: String,
+) -> AppResult<HttpResponse> {
+    let app = state.clone();
+    let (name, sessions) = state
+        .db(move |conn| {
+            let organisation =
+                feed_owner(conn, scope, &target.to_string(), &token)?.ok_or_else(|| {
+                    AppError::unauthorized(
+                        "invalid_feed_token",
+                        "this calendar link is unknown or was replaced",
+                    )
+                })?;
+            let ctx = org_context(conn, &app, organisation, None)?;
+            let filter = SessionFilter {
+                from: Some(Utc::now() - Duration::days(30)),
+                venue_id: (scope == "venue").then_some(target),
+                ..Default::default()
+            };
+            let instructor = (scope == "instructor").then_some(AccountId(target));
+            let rows = queries::list_sessions(conn, organisation, &filter, instructor, None, 2000)?;
+            let name = match scope {
+                "venue" => venues::find(conn, organisation, VenueId(target))?
+                    .map(|v| v.name)
+                    .unwrap_or_default(),
+                _ => "担当クラス".to_owned(),
+            };
+            Ok((name, answers(conn, &ctx, rows)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .body(render(&name, &sessions)))
+}
+
+/// Renders sessions as an iCalendar document (UTC times; cancelled sessions
+/// stay in the feed marked CANCELLED so subscribed phones remove them).
+pub fn render(name: &str, sessions: &[Session]) -> String {
+    let mut calendar = Calendar::new();
+    calendar.name(&format!("madoguchi: {name}"));
+    for s in sessions {
+        let mut event = icalendar::Event::new();
+        let title = if s.status == "cancelled" {
+            format!("【中止】{}", s.course.title)
+        } else {
+            s.course.title.clone()
+        };
+        let location = match &s.room {
+            Some(room) => format!("{} {room}", s.venue.name),
+            None => s.venue.name.clone(),
+        };
+        let teachers: Vec<&str> = s.instructors.iter().map(|i| i.name.as_str()).collect();
+        event
+            .uid(&format!("{}@madoguchi", s.id))
+            .summary(&title)
+            .location(&location)
+            .description(&format!(
+                "定員 {} / 予約 {} / 空き {} / キャンセル待ち {}\n講師: {}",
+                s.capacity,
+                s.seats_taken,
+                s.seats_left,
+                s.waitlist_count,
+                teachers.join("、")
+            ))
+            .starts(s.starts_at)
+            .ends(s.ends_at)
+            .status(if s.status == "cancelled" {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Confirmed
+            });
+        calendar.push(event.done());
+    }
+    calendar.done().to_string()
+}
