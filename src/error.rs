@@ -43,6 +43,11 @@ pub struct Problem {
     /// Per-field messages for validation problems (empty otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Extension members of some problems, e.g. `candidates` of a
+    /// `possible_duplicate`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A client error: what went wrong, in the caller's terms.
@@ -54,6 +59,7 @@ pub struct ClientError {
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
     pub allow: Option<String>,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +85,7 @@ impl AppError {
             errors: Vec::new(),
             retry_after_secs: None,
             allow: None,
+            extensions: serde_json::Map::new(),
         }))
     }
 
@@ -150,6 +157,14 @@ impl AppError {
             c.allow = Some(allow);
         }
         err
+    }
+
+    /// Adds an extension member to a client error's problem document.
+    pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
+        if let AppError::Client(c) = &mut self {
+            c.extensions.insert(key.to_owned(), value);
+        }
+        self
     }
 
     /// Adds a per-field message to a client error.
@@ -232,6 +247,10 @@ impl ResponseError for AppError {
             errors: match self {
                 AppError::Client(c) => c.errors.clone(),
                 _ => Vec::new(),
+            },
+            extensions: match self {
+                AppError::Client(c) => c.extensions.clone(),
+                _ => serde_json::Map::new(),
             },
         };
         let mut res = HttpResponse::build(status);

@@ -15,6 +15,7 @@ pub mod http;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;
+pub mod residents;
 pub mod schedule;
 pub mod staff;
 pub mod startup;

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "venues", description = "Where sessions take place"),
         (name = "courses", description = "What is taught, and the topics courses are tagged with"),
         (name = "schedule", description = "Closures, recurring series and sessions with live availability"),
+        (name = "residents", description = "The people staff book for"),
+        (name = "bookings", description = "Seats, waitlists, cancellations and attendance"),
         (name = "audit", description = "Who changed what"),
         (name = "health", description = "Liveness and readiness"),
     )

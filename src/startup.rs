@@ -21,7 +21,8 @@ use crate::http::{self, BodyLimit, RouteTable};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    audit, auth, bootstrap, courses, health, organisations, schedule, staff, telemetry, venues,
+    audit, auth, bootstrap, courses, health, organisations, residents, schedule, staff, telemetry,
+    venues,
 };
 
 pub struct Application {
@@ -95,6 +96,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::series_routes::configure(cfg);
     schedule::session_routes::configure(cfg);
     schedule::calendar::configure(cfg);
+    residents::routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

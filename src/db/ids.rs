@@ -127,3 +127,5 @@ define_id!(CourseId);
 define_id!(SeriesId);
 define_id!(SessionId);
 define_id!(ClosureId);
+define_id!(ResidentId);
+define_id!(BookingId);

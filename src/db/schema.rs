@@ -199,6 +199,7 @@ diesel::table! {
         detached -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        waitlist_seq -> Integer,
     }
 }
 
@@ -229,6 +230,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    residents (id) {
+        id -> Text,
+        organisation_id -> Text,
+        family_name -> Text,
+        given_name -> Text,
+        family_name_kana -> Text,
+        given_name_kana -> Text,
+        search_text -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        birth_year -> Nullable<Integer>,
+        age_band -> Nullable<Text>,
+        district -> Nullable<Text>,
+        accessibility_needs -> Text,
+        contact_preference -> Text,
+        consent_contact -> Bool,
+        consent_data -> Bool,
+        device -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        organisation_id -> Text,
+        session_id -> Text,
+        resident_id -> Text,
+        status -> Text,
+        channel -> Text,
+        reference -> Text,
+        needs_loaner -> Bool,
+        notes -> Nullable<Text>,
+        waitlist_seq -> Nullable<Integer>,
+        over_capacity -> Bool,
+        fee_due_yen -> Integer,
+        window_override_reason -> Nullable<Text>,
+        entered_by -> Text,
+        cancel_reason -> Nullable<Text>,
+        cancelled_by -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        promoted_at -> Nullable<Timestamp>,
+        attendance -> Nullable<Text>,
+        attendance_marked_by -> Nullable<Text>,
+        attendance_marked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    booking_events (id) {
+        id -> Text,
+        organisation_id -> Text,
+        booking_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        processed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (organisation_id, idem_key) {
+        organisation_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bookings -> sessions (session_id));
+diesel::joinable!(bookings -> residents (resident_id));
 diesel::joinable!(sessions -> courses (course_id));
 diesel::joinable!(sessions -> venues (venue_id));
 diesel::joinable!(sessions -> series (series_id));
@@ -243,14 +323,18 @@ diesel::joinable!(course_topics -> courses (course_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     auth_sessions,
+    booking_events,
+    bookings,
     calendar_feeds,
     closures,
     course_topics,
     courses,
+    idempotency_keys,
     job_leases,
     login_failures,
     organisations,
     refresh_tokens,
+    residents,
     series,
     series_exception_dates,
     series_instructors,

@@ -500,6 +500,7 @@ fn insert_occurrence(
         detached: false,
         created_at: now,
         updated_at: now,
+        waitlist_seq: 0,
     };
     queries::insert_session(conn, &session)?;
     Ok(session.id)

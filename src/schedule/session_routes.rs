@@ -301,6 +301,7 @@ async fn create_session(
                     detached: true,
                     created_at: now,
                     updated_at: now,
+                    waitlist_seq: 0,
                 };
                 queries::insert_session(conn, &row)?;
                 queries::set_session_instructors(conn, row.id, &instructors)?;

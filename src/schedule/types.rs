@@ -299,6 +299,8 @@ pub struct SessionRow {
     pub detached: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Last waitlist sequence number handed out (orders the waitlist).
+    pub waitlist_seq: i32,
 }
 
 impl SessionRow {
