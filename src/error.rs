@@ -46,7 +46,7 @@ pub struct Problem {
     /// Extension members of some problems, e.g. `candidates` of a
     /// `possible_duplicate`.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(ignore)]
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 

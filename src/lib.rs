@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bookings;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;

@@ -21,8 +21,8 @@ use crate::http::{self, BodyLimit, RouteTable};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    audit, auth, bootstrap, courses, health, organisations, residents, schedule, staff, telemetry,
-    venues,
+    audit, auth, bookings, bootstrap, courses, health, organisations, residents, schedule, staff,
+    telemetry, venues,
 };
 
 pub struct Application {
@@ -97,6 +97,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::session_routes::configure(cfg);
     schedule::calendar::configure(cfg);
     residents::routes::configure(cfg);
+    bookings::routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

@@ -15,7 +15,11 @@ pub fn normalise_phone(raw: &str) -> Result<String, String> {
             '0'..='9' => digits.push(c),
             '+' if i == 0 => plus = true,
             ' ' | '-' | '(' | ')' | '.' | '‐' | '−' | 'ー' | '―' => {}
-            _ => return Err("may contain only digits, spaces, hyphens, brackets and a leading +".into()),
+            _ => {
+                return Err(
+                    "may contain only digits, spaces, hyphens, brackets and a leading +".into(),
+                );
+            }
         }
     }
     let domestic = if plus {
@@ -79,8 +83,20 @@ mod tests {
 
     #[test]
     fn every_way_of_writing_a_mobile_number_is_the_same_number() {
-        for written in ["090-1234-5678", "09012345678", "+81 90 1234 5678", "+81-90-1234-5678", "０９０－１２３４－５６７８", "(090) 1234 5678", "+81 090 1234 5678"] {
-            assert_eq!(normalise_phone(written).unwrap(), "09012345678", "{written}");
+        for written in [
+            "090-1234-5678",
+            "09012345678",
+            "+81 90 1234 5678",
+            "+81-90-1234-5678",
+            "０９０－１２３４－５６７８",
+            "(090) 1234 5678",
+            "+81 090 1234 5678",
+        ] {
+            assert_eq!(
+                normalise_phone(written).unwrap(),
+                "09012345678",
+                "{written}"
+            );
         }
     }
 
@@ -92,7 +108,14 @@ mod tests {
 
     #[test]
     fn non_numbers_are_refused() {
-        for bad in ["", "12345", "090-1234-567x", "+1 202 555 0100", "0901234567890", "call me"] {
+        for bad in [
+            "",
+            "12345",
+            "090-1234-567x",
+            "+1 202 555 0100",
+            "0901234567890",
+            "call me",
+        ] {
             assert!(normalise_phone(bad).is_err(), "{bad}");
         }
     }

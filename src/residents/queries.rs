@@ -9,10 +9,17 @@ use crate::db::schema::{bookings, residents};
 use crate::db::{DbConnection, OrganisationId, ResidentId, escape_like};
 
 pub fn insert(conn: &mut DbConnection, row: &ResidentRow) -> QueryResult<()> {
-    diesel::insert_into(residents::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(residents::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
-pub fn find(conn: &mut DbConnection, organisation: OrganisationId, id: ResidentId) -> QueryResult<Option<ResidentRow>> {
+pub fn find(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: ResidentId,
+) -> QueryResult<Option<ResidentRow>> {
     residents::table
         .filter(residents::organisation_id.eq(organisation))
         .filter(residents::id.eq(id))
@@ -21,7 +28,11 @@ pub fn find(conn: &mut DbConnection, organisation: OrganisationId, id: ResidentI
         .optional()
 }
 
-pub fn update(conn: &mut DbConnection, id: ResidentId, mut changes: ResidentChanges) -> QueryResult<ResidentRow> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: ResidentId,
+    mut changes: ResidentChanges,
+) -> QueryResult<ResidentRow> {
     changes.updated_at = Some(Utc::now().naive_utc());
     diesel::update(residents::table.filter(residents::id.eq(id)))
         .set(&changes)
@@ -58,7 +69,12 @@ pub fn possible_duplicates(
     Ok(found)
 }
 
-pub fn list(conn: &mut DbConnection, organisation: OrganisationId, filter: &ResidentFilter, limit: i64) -> QueryResult<Vec<ResidentRow>> {
+pub fn list(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    filter: &ResidentFilter,
+    limit: i64,
+) -> QueryResult<Vec<ResidentRow>> {
     let mut query = residents::table
         .filter(residents::organisation_id.eq(organisation))
         .filter(residents::merged_into.is_null())
@@ -68,9 +84,16 @@ pub fn list(conn: &mut DbConnection, organisation: OrganisationId, filter: &Resi
         .into_boxed();
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let folded = names::fold(q);
-        let digits: String = names::fold(q).chars().filter(char::is_ascii_digit).collect();
-        let text = residents::search_text.like(format!("%{}%", escape_like(&folded))).escape('\\');
-        if digits.len() >= 3 && digits.len() == folded.chars().filter(|c| *c != '-' && *c != '+').count() {
+        let digits: String = names::fold(q)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let text = residents::search_text
+            .like(format!("%{}%", escape_like(&folded)))
+            .escape('\\');
+        if digits.len() >= 3
+            && digits.len() == folded.chars().filter(|c| *c != '-' && *c != '+').count()
+        {
             query = query.filter(text.or(residents::phone.like(format!("%{digits}%"))));
         } else {
             query = query.filter(text);
@@ -92,7 +115,13 @@ pub fn attendance_counts(conn: &mut DbConnection, id: ResidentId) -> QueryResult
         .filter(bookings::attendance.is_not_null())
         .select(bookings::attendance)
         .load(conn)?;
-    let attended = marks.iter().filter(|m| matches!(m.as_deref(), Some("present" | "late"))).count() as i64;
-    let no_shows = marks.iter().filter(|m| m.as_deref() == Some("no_show")).count() as i64;
+    let attended = marks
+        .iter()
+        .filter(|m| matches!(m.as_deref(), Some("present" | "late")))
+        .count() as i64;
+    let no_shows = marks
+        .iter()
+        .filter(|m| m.as_deref() == Some("no_show"))
+        .count() as i64;
     Ok((attended, no_shows))
 }

@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use super::names;
 use super::queries;
-use super::types::{Resident, ResidentChanges, ResidentDetail, ResidentFilter, ResidentInput, ResidentRow, created_by, search_text};
+use super::types::{
+    Resident, ResidentChanges, ResidentDetail, ResidentFilter, ResidentInput, ResidentRow,
+    created_by, search_text,
+};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId, write_tx};
@@ -18,10 +21,20 @@ use crate::state::AppState;
 use crate::venues::routes::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create_resident).service(list_residents).service(get_resident).service(update_resident);
+    cfg.service(create_resident)
+        .service(list_residents)
+        .service(get_resident)
+        .service(update_resident);
 }
 
-fn audit(conn: &mut DbConnection, organisation: OrganisationId, actor: AccountId, action: &str, id: ResidentId, summary: String) -> AppResult<()> {
+fn audit(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    actor: AccountId,
+    action: &str,
+    id: ResidentId,
+    summary: String,
+) -> AppResult<()> {
     audit::record(
         conn,
         AuditEntry {
@@ -53,7 +66,8 @@ pub fn create(
     let birth_year = c.birth_year.flatten();
     if !confirm_new_person {
         let kana = names::fold(&format!("{family_name_kana}{given_name_kana}"));
-        let candidates = queries::possible_duplicates(conn, organisation, phone.as_deref(), &kana, birth_year)?;
+        let candidates =
+            queries::possible_duplicates(conn, organisation, phone.as_deref(), &kana, birth_year)?;
         if !candidates.is_empty() {
             let listed: Vec<Resident> = candidates.into_iter().map(Resident::from).collect();
             return Err(AppError::conflict(
@@ -67,7 +81,12 @@ pub fn create(
     let row = ResidentRow {
         id: ResidentId::generate(),
         organisation_id: organisation,
-        search_text: search_text(&family_name, &given_name, &family_name_kana, &given_name_kana),
+        search_text: search_text(
+            &family_name,
+            &given_name,
+            &family_name_kana,
+            &given_name_kana,
+        ),
         family_name,
         given_name,
         family_name_kana,
@@ -89,7 +108,14 @@ pub fn create(
         updated_at: now,
     };
     queries::insert(conn, &row)?;
-    audit(conn, organisation, actor, "resident.create", row.id, format!("registered {}", row.display_name()))?;
+    audit(
+        conn,
+        organisation,
+        actor,
+        "resident.create",
+        row.id,
+        format!("registered {}", row.display_name()),
+    )?;
     Ok(row)
 }
 
@@ -105,12 +131,26 @@ pub fn create(
     )
 )]
 #[post("/residents")]
-async fn create_resident(state: web::Data<AppState>, caller: Caller, body: ApiJson<ResidentInput>) -> AppResult<HttpResponse> {
+async fn create_resident(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<ResidentInput>,
+) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
     let changes = body.0.parse(true)?;
     let confirm = body.0.confirm_new_person;
     let row = state
-        .db(move |conn| write_tx(conn, |conn| create(conn, caller.organisation_id, caller.account_id, changes, confirm)))
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                create(
+                    conn,
+                    caller.organisation_id,
+                    caller.account_id,
+                    changes,
+                    confirm,
+                )
+            })
+        })
         .await?;
     Ok(HttpResponse::Created().json(Resident::from(row)))
 }
@@ -123,14 +163,20 @@ async fn create_resident(state: web::Data<AppState>, caller: Caller, body: ApiJs
     responses((status = 200, description = "One page of residents", body = Page<Resident>))
 )]
 #[get("/residents")]
-async fn list_residents(state: web::Data<AppState>, caller: Caller, filter: web::Query<ResidentFilter>) -> AppResult<web::Json<Page<Resident>>> {
+async fn list_residents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<ResidentFilter>,
+) -> AppResult<web::Json<Page<Resident>>> {
     let limit = pagination::limit(filter.limit)?;
     let filter = filter.into_inner();
     let rows = state
         .db(move |conn| Ok(queries::list(conn, caller.organisation_id, &filter, limit)?))
         .await?;
     let items = rows.into_iter().map(Resident::from).collect();
-    Ok(web::Json(pagination::page(items, limit, |r| r.id.to_string())))
+    Ok(web::Json(pagination::page(items, limit, |r| {
+        r.id.to_string()
+    })))
 }
 
 /// One resident, with attendance and no-show counts.
@@ -144,13 +190,22 @@ async fn list_residents(state: web::Data<AppState>, caller: Caller, filter: web:
     )
 )]
 #[get("/residents/{id}")]
-async fn get_resident(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> AppResult<web::Json<ResidentDetail>> {
+async fn get_resident(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<ResidentDetail>> {
     let id = ResidentId(id.into_inner());
     let detail = state
         .db(move |conn| {
-            let row = queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("resident"))?;
+            let row = queries::find(conn, caller.organisation_id, id)?
+                .ok_or_else(|| AppError::not_found("resident"))?;
             let (attended_count, no_show_count) = queries::attendance_counts(conn, id)?;
-            Ok(ResidentDetail { resident: row.into(), attended_count, no_show_count })
+            Ok(ResidentDetail {
+                resident: row.into(),
+                attended_count,
+                no_show_count,
+            })
         })
         .await?;
     Ok(web::Json(detail))
@@ -181,21 +236,38 @@ async fn update_resident(
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let current = queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("resident"))?;
+                let current = queries::find(conn, caller.organisation_id, id)?
+                    .ok_or_else(|| AppError::not_found("resident"))?;
                 let names_changed = changes.family_name.is_some()
                     || changes.given_name.is_some()
                     || changes.family_name_kana.is_some()
                     || changes.given_name_kana.is_some();
                 if names_changed {
                     changes.search_text = Some(search_text(
-                        changes.family_name.as_deref().unwrap_or(&current.family_name),
+                        changes
+                            .family_name
+                            .as_deref()
+                            .unwrap_or(&current.family_name),
                         changes.given_name.as_deref().unwrap_or(&current.given_name),
-                        changes.family_name_kana.as_deref().unwrap_or(&current.family_name_kana),
-                        changes.given_name_kana.as_deref().unwrap_or(&current.given_name_kana),
+                        changes
+                            .family_name_kana
+                            .as_deref()
+                            .unwrap_or(&current.family_name_kana),
+                        changes
+                            .given_name_kana
+                            .as_deref()
+                            .unwrap_or(&current.given_name_kana),
                     ));
                 }
                 let row = queries::update(conn, id, changes)?;
-                audit(conn, caller.organisation_id, caller.account_id, "resident.update", id, format!("updated {}", row.display_name()))?;
+                audit(
+                    conn,
+                    caller.organisation_id,
+                    caller.account_id,
+                    "resident.update",
+                    id,
+                    format!("updated {}", row.display_name()),
+                )?;
                 Ok(row)
             })
         })

@@ -11,7 +11,15 @@ use crate::db::{AccountId, OrganisationId, ResidentId};
 use crate::error::AppResult;
 use crate::validate::{Checker, optional_text, required_text};
 
-pub const ACCESSIBILITY_NEEDS: &[&str] = &["large_print", "hearing", "visual", "mobility", "wheelchair", "cognitive", "interpreter"];
+pub const ACCESSIBILITY_NEEDS: &[&str] = &[
+    "large_print",
+    "hearing",
+    "visual",
+    "mobility",
+    "wheelchair",
+    "cognitive",
+    "interpreter",
+];
 pub const DEVICES: &[&str] = &["none", "feature_phone", "android", "iphone", "tablet"];
 pub const AGE_BANDS: &[&str] = &["under_60", "60s", "70s", "80s", "90_plus"];
 
@@ -101,7 +109,12 @@ impl From<ResidentRow> for Resident {
             birth_year: r.birth_year,
             age_band: r.age_band,
             district: r.district,
-            accessibility_needs: r.accessibility_needs.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            accessibility_needs: r
+                .accessibility_needs
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             contact_preference: r.contact_preference,
             consent_contact: r.consent_contact,
             consent_data: r.consent_data,
@@ -173,7 +186,11 @@ pub struct ResidentChanges {
 }
 
 fn one_of(value: &str, allowed: &[&str]) -> Result<String, String> {
-    if allowed.contains(&value) { Ok(value.to_owned()) } else { Err(format!("must be one of {}", allowed.join(", "))) }
+    if allowed.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("must be one of {}", allowed.join(", ")))
+    }
 }
 
 impl ResidentInput {
@@ -192,19 +209,36 @@ impl ResidentInput {
                 }
             }
         }
-        let text = |v: &mut Checker, field: &str, value: &Option<String>| value.as_deref().map(|t| v.check(field, required_text(t, 50)));
+        let text = |v: &mut Checker, field: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|t| v.check(field, required_text(t, 50)))
+        };
         let family_name = text(&mut v, "family_name", &self.family_name);
         let given_name = text(&mut v, "given_name", &self.given_name);
-        let family_name_kana = self.family_name_kana.as_deref().map(|t| v.check("family_name_kana", names::kana(t)));
-        let given_name_kana = self.given_name_kana.as_deref().map(|t| v.check("given_name_kana", names::kana(t)));
+        let family_name_kana = self
+            .family_name_kana
+            .as_deref()
+            .map(|t| v.check("family_name_kana", names::kana(t)));
+        let given_name_kana = self
+            .given_name_kana
+            .as_deref()
+            .map(|t| v.check("given_name_kana", names::kana(t)));
         let phone = self.phone.as_deref().map(|p| {
-            if p.trim().is_empty() { None } else { Some(v.check("phone", names::normalise_phone(p))) }
+            if p.trim().is_empty() {
+                None
+            } else {
+                Some(v.check("phone", names::normalise_phone(p)))
+            }
         });
         let email = self.email.as_deref().map(|e| {
             if e.trim().is_empty() {
                 None
             } else {
-                Some(v.check("email", crate::staff::types::Email::parse(e).map(|e| e.as_str().to_owned())))
+                Some(v.check(
+                    "email",
+                    crate::staff::types::Email::parse(e).map(|e| e.as_str().to_owned()),
+                ))
             }
         });
         let this_year = Utc::now().year() as i64;
@@ -212,24 +246,52 @@ impl ResidentInput {
             if (this_year - 120..=this_year).contains(&y) {
                 Some(y as i32)
             } else {
-                v.fail("birth_year", format!("must be between {} and {this_year}", this_year - 120));
+                v.fail(
+                    "birth_year",
+                    format!("must be between {} and {this_year}", this_year - 120),
+                );
                 None
             }
         });
         let age_band = self.age_band.as_deref().map(|a| {
-            if a.is_empty() { None } else { Some(v.check("age_band", one_of(a, AGE_BANDS))) }
+            if a.is_empty() {
+                None
+            } else {
+                Some(v.check("age_band", one_of(a, AGE_BANDS)))
+            }
         });
-        let device = self.device.as_deref().map(|d| if d.is_empty() { None } else { Some(v.check("device", one_of(d, DEVICES))) });
-        let contact_preference = self.contact_preference.as_deref().map(|c| v.check("contact_preference", one_of(c, &["phone", "email", "none"])));
+        let device = self.device.as_deref().map(|d| {
+            if d.is_empty() {
+                None
+            } else {
+                Some(v.check("device", one_of(d, DEVICES)))
+            }
+        });
+        let contact_preference = self
+            .contact_preference
+            .as_deref()
+            .map(|c| v.check("contact_preference", one_of(c, &["phone", "email", "none"])));
         let accessibility_needs = self.accessibility_needs.as_ref().map(|needs| {
-            let mut list: Vec<String> = needs.iter().map(|n| v.check("accessibility_needs", one_of(n, ACCESSIBILITY_NEEDS))).collect();
+            let mut list: Vec<String> = needs
+                .iter()
+                .map(|n| v.check("accessibility_needs", one_of(n, ACCESSIBILITY_NEEDS)))
+                .collect();
             list.sort();
             list.dedup();
             list.join(",")
         });
-        let district = self.district.as_deref().map(|d| v.check("district", optional_text(Some(d), 100)));
-        let notes = self.notes.as_deref().map(|n| v.check("notes", optional_text(Some(n), 2000)));
-        if contact_preference.as_deref() == Some("email") && creating && email.clone().flatten().is_none() {
+        let district = self
+            .district
+            .as_deref()
+            .map(|d| v.check("district", optional_text(Some(d), 100)));
+        let notes = self
+            .notes
+            .as_deref()
+            .map(|n| v.check("notes", optional_text(Some(n), 2000)));
+        if contact_preference.as_deref() == Some("email")
+            && creating
+            && email.clone().flatten().is_none()
+        {
             v.fail("email", "is required when the contact preference is email");
         }
         v.finish()?;

@@ -332,14 +332,21 @@ fn scheduled(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult
     Ok(row)
 }
 
-/// Cancel a session (with a reason).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionCancelled {
+    pub session: Session,
+    /// Every booking cancelled with the session: the residents to call.
+    pub residents_to_call: Vec<crate::bookings::types::ResidentToCall>,
+}
+
+/// Cancel a session (with a reason) and all its bookings.
 #[utoipa::path(
     tag = "schedule",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
     request_body = CancelSession,
     responses(
-        (status = 200, description = "Cancelled", body = Session),
+        (status = 200, description = "Cancelled, with the residents whose bookings were cancelled", body = SessionCancelled),
         (status = 404, description = "No such session in this organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not scheduled (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -350,7 +357,7 @@ async fn cancel_session(
     caller: Caller,
     id: web::Path<Uuid>,
     body: ApiJson<CancelSession>,
-) -> AppResult<web::Json<Session>> {
+) -> AppResult<web::Json<SessionCancelled>> {
     caller.require(WRITERS)?;
     let reason =
         required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
@@ -361,6 +368,14 @@ async fn cancel_session(
             write_tx(conn, |conn| {
                 let ctx = context(conn, &app, &caller)?;
                 scheduled(conn, &ctx, id)?;
+                let actor = caller.account_id;
+                let residents_to_call = crate::bookings::service::cancel_for_session(
+                    conn,
+                    ctx.organisation,
+                    actor,
+                    id,
+                    &reason,
+                )?;
                 queries::update_session(
                     conn,
                     id,
@@ -375,9 +390,15 @@ async fn cancel_session(
                     &ctx,
                     "session.cancel",
                     id,
-                    format!("cancelled: {reason}"),
+                    format!(
+                        "cancelled: {reason}; {} booking(s) cancelled",
+                        residents_to_call.len()
+                    ),
                 )?;
-                one(conn, &ctx, id)
+                Ok(SessionCancelled {
+                    session: one(conn, &ctx, id)?,
+                    residents_to_call,
+                })
             })
         })
         .await?;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod bookings;
 mod calendar;
 mod cli;
 mod concurrency;
@@ -13,6 +14,7 @@ mod health;
 mod isolation;
 mod migrations;
 mod openapi;
+mod residents;
 mod schedule;
 mod schedule_job;
 mod staff;

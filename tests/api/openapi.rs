@@ -55,6 +55,19 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/me/calendar-feed"),
     ("get", "/api/v1/venues/{id}/calendar.ics"),
     ("get", "/api/v1/instructors/{id}/calendar.ics"),
+    ("get", "/api/v1/residents"),
+    ("post", "/api/v1/residents"),
+    ("get", "/api/v1/residents/{id}"),
+    ("patch", "/api/v1/residents/{id}"),
+    ("get", "/api/v1/residents/{id}/bookings"),
+    ("post", "/api/v1/sessions/{id}/bookings"),
+    ("get", "/api/v1/sessions/{id}/roster"),
+    ("post", "/api/v1/sessions/{id}/walk-ins"),
+    ("post", "/api/v1/sessions/{id}/attendance"),
+    ("post", "/api/v1/sessions/{id}/close"),
+    ("get", "/api/v1/bookings"),
+    ("get", "/api/v1/bookings/{id}"),
+    ("post", "/api/v1/bookings/{id}/cancel"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

@@ -408,8 +408,8 @@ async fn single_sessions_are_cancelled_moved_and_resized(db: Db) {
             200,
         )
         .await;
-    assert_eq!(cancelled["status"], "cancelled");
-    assert_eq!(cancelled["cancel_reason"], "講師急病");
+    assert_eq!(cancelled["session"]["status"], "cancelled");
+    assert_eq!(cancelled["session"]["cancel_reason"], "講師急病");
     let res = app
         .post(
             &format!("/api/v1/sessions/{id}/cancel"),

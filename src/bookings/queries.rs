@@ -1,0 +1,344 @@
+//! Booking queries. Seat counters on the session row change only through
+//! the conditional updates here, inside the booking's transaction.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::types::{BookingFilter, BookingRow, ResidentRef};
+use crate::db::schema::{bookings, residents, sessions};
+use crate::db::{BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
+use crate::residents::types::ResidentRow;
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Takes a seat if one is free: `seats_taken + 1 WHERE seats_taken < capacity`.
+/// `false` when the session is full (or not scheduled).
+pub fn take_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::status.eq("scheduled"))
+            .filter(sessions::seats_taken.lt(sessions::capacity)),
+    )
+    .set((
+        sessions::seats_taken.eq(sessions::seats_taken + 1),
+        sessions::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Takes a seat beyond capacity (an accepted walk-in).
+pub fn take_extra_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(session)))
+        .set((
+            sessions::seats_taken.eq(sessions::seats_taken + 1),
+            sessions::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Joins the waitlist: returns (position, sequence number). The session row
+/// is locked by the update, so positions are handed out one at a time.
+pub fn join_waitlist(conn: &mut DbConnection, session: SessionId) -> QueryResult<(i64, i32)> {
+    let (count, seq): (i32, i32) = diesel::update(sessions::table.filter(sessions::id.eq(session)))
+        .set((
+            sessions::waitlist_count.eq(sessions::waitlist_count + 1),
+            sessions::waitlist_seq.eq(sessions::waitlist_seq + 1),
+            sessions::updated_at.eq(now()),
+        ))
+        .returning((sessions::waitlist_count, sessions::waitlist_seq))
+        .get_result(conn)?;
+    Ok((i64::from(count), seq))
+}
+
+pub fn release_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::seats_taken.gt(0)),
+    )
+    .set((
+        sessions::seats_taken.eq(sessions::seats_taken - 1),
+        sessions::updated_at.eq(now()),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn leave_waitlist(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::waitlist_count.gt(0)),
+    )
+    .set((
+        sessions::waitlist_count.eq(sessions::waitlist_count - 1),
+        sessions::updated_at.eq(now()),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Moves the first waitlisted booking into a free seat, if there is both.
+pub fn promote_first(
+    conn: &mut DbConnection,
+    session: SessionId,
+) -> QueryResult<Option<BookingId>> {
+    let first: Option<BookingId> = bookings::table
+        .filter(bookings::session_id.eq(session))
+        .filter(bookings::status.eq("waitlisted"))
+        .order(bookings::waitlist_seq.asc())
+        .select(bookings::id)
+        .first(conn)
+        .optional()?;
+    let Some(first) = first else { return Ok(None) };
+    if !take_seat(conn, session)? {
+        return Ok(None);
+    }
+    leave_waitlist(conn, session)?;
+    diesel::update(
+        bookings::table
+            .filter(bookings::id.eq(first))
+            .filter(bookings::status.eq("waitlisted")),
+    )
+    .set((
+        bookings::status.eq("confirmed"),
+        bookings::promoted_at.eq(now()),
+        bookings::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(Some(first))
+}
+
+pub fn insert(conn: &mut DbConnection, row: &BookingRow) -> QueryResult<()> {
+    diesel::insert_into(bookings::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn reference_taken(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    reference: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        bookings::table
+            .filter(bookings::organisation_id.eq(organisation))
+            .filter(bookings::reference.eq(reference)),
+    ))
+    .get_result(conn)
+}
+
+pub fn active_booking(
+    conn: &mut DbConnection,
+    session: SessionId,
+    resident: ResidentId,
+) -> QueryResult<Option<BookingRow>> {
+    bookings::table
+        .filter(bookings::session_id.eq(session))
+        .filter(bookings::resident_id.eq(resident))
+        .filter(bookings::status.eq_any(["confirmed", "waitlisted"]))
+        .select(BookingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: BookingId,
+) -> QueryResult<Option<BookingRow>> {
+    bookings::table
+        .filter(bookings::organisation_id.eq(organisation))
+        .filter(bookings::id.eq(id))
+        .select(BookingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn cancel(conn: &mut DbConnection, id: BookingId, reason: &str, by: &str) -> QueryResult<bool> {
+    let updated = diesel::update(
+        bookings::table
+            .filter(bookings::id.eq(id))
+            .filter(bookings::status.ne("cancelled")),
+    )
+    .set((
+        bookings::status.eq("cancelled"),
+        bookings::cancel_reason.eq(reason),
+        bookings::cancelled_by.eq(by),
+        bookings::cancelled_at.eq(now()),
+        bookings::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn set_attendance(
+    conn: &mut DbConnection,
+    id: BookingId,
+    attendance: &str,
+    by: &str,
+) -> QueryResult<()> {
+    diesel::update(bookings::table.filter(bookings::id.eq(id)))
+        .set((
+            bookings::attendance.eq(attendance),
+            bookings::attendance_marked_by.eq(by),
+            bookings::attendance_marked_at.eq(now()),
+            bookings::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks every unmarked confirmed booking of a session as a no-show.
+pub fn mark_no_shows(conn: &mut DbConnection, session: SessionId, by: &str) -> QueryResult<usize> {
+    diesel::update(
+        bookings::table
+            .filter(bookings::session_id.eq(session))
+            .filter(bookings::status.eq("confirmed"))
+            .filter(bookings::attendance.is_null()),
+    )
+    .set((
+        bookings::attendance.eq("no_show"),
+        bookings::attendance_marked_by.eq(by),
+        bookings::attendance_marked_at.eq(now()),
+        bookings::updated_at.eq(now()),
+    ))
+    .execute(conn)
+}
+
+pub type BookingWithResident = (BookingRow, ResidentRow);
+
+/// Bookings of a session with their residents, waitlist in order.
+pub fn of_session(
+    conn: &mut DbConnection,
+    session: SessionId,
+) -> QueryResult<Vec<BookingWithResident>> {
+    bookings::table
+        .inner_join(residents::table)
+        .filter(bookings::session_id.eq(session))
+        .select((BookingRow::as_select(), ResidentRow::as_select()))
+        .order((bookings::waitlist_seq.asc(), bookings::id.asc()))
+        .load(conn)
+}
+
+pub fn with_resident(conn: &mut DbConnection, id: BookingId) -> QueryResult<BookingWithResident> {
+    bookings::table
+        .inner_join(residents::table)
+        .filter(bookings::id.eq(id))
+        .select((BookingRow::as_select(), ResidentRow::as_select()))
+        .first(conn)
+}
+
+/// Position on the waitlist: 1 + waitlisted bookings ahead of this one.
+pub fn waitlist_position(conn: &mut DbConnection, row: &BookingRow) -> QueryResult<Option<i64>> {
+    if row.status != "waitlisted" {
+        return Ok(None);
+    }
+    let ahead: i64 = bookings::table
+        .filter(bookings::session_id.eq(row.session_id))
+        .filter(bookings::status.eq("waitlisted"))
+        .filter(bookings::waitlist_seq.lt(row.waitlist_seq.unwrap_or(0)))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(ahead + 1))
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    filter: &BookingFilter,
+    reference: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<BookingWithResident>> {
+    let mut query = bookings::table
+        .inner_join(residents::table)
+        .filter(bookings::organisation_id.eq(organisation))
+        .select((BookingRow::as_select(), ResidentRow::as_select()))
+        .order(bookings::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(reference) = reference {
+        query = query.filter(bookings::reference.eq(reference.to_owned()));
+    }
+    if let Some(resident) = filter.resident_id {
+        query = query.filter(bookings::resident_id.eq(ResidentId(resident)));
+    }
+    if let Some(session) = filter.session_id {
+        query = query.filter(bookings::session_id.eq(SessionId(session)));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(bookings::status.eq(status.as_str()));
+    }
+    if let Some(cursor) = filter.cursor {
+        query = query.filter(bookings::id.gt(BookingId(cursor)));
+    }
+    query.load(conn)
+}
+
+pub fn record_event(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    booking: BookingId,
+    kind: &str,
+) -> QueryResult<()> {
+    use crate::db::schema::booking_events;
+    diesel::insert_into(booking_events::table)
+        .values((
+            booking_events::id.eq(uuid::Uuid::now_v7().to_string()),
+            booking_events::organisation_id.eq(organisation),
+            booking_events::booking_id.eq(booking),
+            booking_events::kind.eq(kind),
+            booking_events::created_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn resident_ref(r: &ResidentRow) -> ResidentRef {
+    ResidentRef {
+        id: r.id,
+        name: r.display_name(),
+        kana: format!("{} {}", r.family_name_kana, r.given_name_kana),
+        phone: r.phone.clone(),
+        contact_preference: r.contact_preference.clone(),
+    }
+}
+
+/// Takes the session row's lock until the transaction ends, so every change
+/// to a session's bookings and counters happens one at a time.
+pub fn lock_session(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(session)))
+        .set(sessions::updated_at.eq(sessions::updated_at))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Cancels every active booking of a session and zeroes its counters.
+pub fn cancel_all(
+    conn: &mut DbConnection,
+    session: SessionId,
+    reason: &str,
+    by: &str,
+) -> QueryResult<Vec<BookingWithResident>> {
+    let active: Vec<BookingWithResident> = of_session(conn, session)?
+        .into_iter()
+        .filter(|(b, _)| b.status != "cancelled")
+        .collect();
+    for (booking, _) in &active {
+        cancel(conn, booking.id, reason, by)?;
+    }
+    diesel::update(sessions::table.filter(sessions::id.eq(session)))
+        .set((
+            sessions::seats_taken.eq(0),
+            sessions::waitlist_count.eq(0),
+            sessions::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(active)
+}

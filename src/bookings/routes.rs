@@ -1,0 +1,455 @@
+//! Booking endpoints: `/sessions/{id}/bookings`, `/bookings…`, the roster,
+//! walk-ins, attendance and closing a session.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::queries;
+use super::reference;
+use super::service;
+use super::types::{
+    AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, CancelBooking,
+    NewBooking, Roster, WalkIn,
+};
+use crate::auth::Caller;
+use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::ApiJson;
+use crate::idempotency::{self, Answer};
+use crate::pagination::{self, Page};
+use crate::residents::types::{ResidentInput, ResidentRow};
+use crate::state::AppState;
+use crate::validate::required_text;
+use crate::venues::routes::WRITERS;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_booking)
+        .service(roster)
+        .service(list_bookings)
+        .service(get_booking)
+        .service(cancel_booking)
+        .service(resident_bookings)
+        .service(walk_in)
+        .service(mark_attendance)
+        .service(close_session);
+}
+
+fn answer(conn: &mut DbConnection, row: BookingRow) -> AppResult<Booking> {
+    let (row, resident) = queries::with_resident(conn, row.id)?;
+    let position = queries::waitlist_position(conn, &row)?;
+    Ok(Booking::new(
+        row,
+        queries::resident_ref(&resident),
+        position,
+    ))
+}
+
+/// Book a resident into a session (staff on the phone, at the counter …).
+/// A full session puts them on the waitlist with their position, unless the
+/// session has no waitlist. Honours `Idempotency-Key`.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = NewBooking,
+    responses(
+        (status = 201, description = "Booked (confirmed or waitlisted)", body = Booking),
+        (status = 404, description = "No such session in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_booked`, `session_full`, `booking_not_open`, `booking_closed` or `session_not_bookable`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or unknown resident; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sessions/{id}/bookings")]
+async fn create_booking(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<NewBooking>,
+) -> AppResult<HttpResponse> {
+    caller.require(WRITERS)?;
+    let key = idempotency::key_of(&req)?;
+    let session = SessionId(id.into_inner());
+    let request = body.0;
+    let fingerprint = format!(
+        "{} {}",
+        req.path(),
+        serde_json::to_string(&request).unwrap_or_default()
+    );
+    let answer = state
+        .db(move |conn| {
+            idempotency::once(
+                conn,
+                caller.organisation_id,
+                key.as_deref(),
+                fingerprint.as_bytes(),
+                |conn| {
+                    let (row, position) = service::book(conn, &caller, session, &request)?;
+                    let (row, resident) = queries::with_resident(conn, row.id)?;
+                    Answer::new(
+                        StatusCode::CREATED,
+                        &Booking::new(row, queries::resident_ref(&resident), position),
+                    )
+                },
+            )
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// A session's roster: confirmed, waitlisted (in order) and cancelled.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "The roster", body = Roster),
+        (status = 404, description = "No such session in this organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sessions/{id}/roster")]
+async fn roster(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Roster>> {
+    let id = SessionId(id.into_inner());
+    let roster = state
+        .db(move |conn| {
+            let session = service::session_of(conn, caller.organisation_id, id)?;
+            let mut roster = Roster {
+                session_id: id,
+                capacity: session.capacity,
+                seats_taken: session.seats_taken,
+                confirmed: Vec::new(),
+                waitlisted: Vec::new(),
+                cancelled: Vec::new(),
+            };
+            for (row, resident) in queries::of_session(conn, id)? {
+                let who = queries::resident_ref(&resident);
+                match row.status.as_str() {
+                    "confirmed" => roster.confirmed.push(Booking::new(row, who, None)),
+                    "waitlisted" => {
+                        let position = roster.waitlisted.len() as i64 + 1;
+                        roster
+                            .waitlisted
+                            .push(Booking::new(row, who, Some(position)));
+                    }
+                    _ => roster.cancelled.push(Booking::new(row, who, None)),
+                }
+            }
+            Ok(roster)
+        })
+        .await?;
+    Ok(web::Json(roster))
+}
+
+/// Find bookings: by the reference a resident reads out, by resident, by session.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(BookingFilter),
+    responses((status = 200, description = "One page of bookings", body = Page<Booking>))
+)]
+#[get("/bookings")]
+async fn list_bookings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<BookingFilter>,
+) -> AppResult<web::Json<Page<Booking>>> {
+    let limit = pagination::limit(filter.limit)?;
+    let filter = filter.into_inner();
+    // A code that cannot exist finds nothing (not an error: it was misheard).
+    let code = filter
+        .reference
+        .as_deref()
+        .map(|raw| reference::parse(raw).unwrap_or_else(|| "-".into()));
+    let items = state
+        .db(move |conn| {
+            let rows = queries::list(
+                conn,
+                caller.organisation_id,
+                &filter,
+                code.as_deref(),
+                limit,
+            )?;
+            rows.into_iter()
+                .map(|(row, _)| answer(conn, row))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(web::Json(pagination::page(items, limit, |b| {
+        b.id.to_string()
+    })))
+}
+
+/// One booking.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses(
+        (status = 200, description = "The booking", body = Booking),
+        (status = 404, description = "No such booking in this organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/bookings/{id}")]
+async fn get_booking(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Booking>> {
+    let id = BookingId(id.into_inner());
+    let booking = state
+        .db(move |conn| {
+            let row = queries::find(conn, caller.organisation_id, id)?
+                .ok_or_else(|| AppError::not_found("booking"))?;
+            answer(conn, row)
+        })
+        .await?;
+    Ok(web::Json(booking))
+}
+
+/// Cancel a booking. A freed seat goes to the first on the waitlist in the
+/// same transaction.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    request_body = CancelBooking,
+    responses(
+        (status = 200, description = "Cancelled, with the promoted booking if any", body = BookingCancelled),
+        (status = 404, description = "No such booking in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/bookings/{id}/cancel")]
+async fn cancel_booking(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<CancelBooking>,
+) -> AppResult<web::Json<BookingCancelled>> {
+    caller.require(WRITERS)?;
+    let reason =
+        required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
+    let id = BookingId(id.into_inner());
+    let cancelled = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let (row, promoted) = service::cancel(conn, &caller, id, &reason)?;
+                let booking = answer(conn, row)?;
+                let promoted = match promoted {
+                    Some(p) => {
+                        let row = queries::find(conn, caller.organisation_id, p)?
+                            .ok_or_else(|| AppError::not_found("booking"))?;
+                        Some(answer(conn, row)?)
+                    }
+                    None => None,
+                };
+                Ok(BookingCancelled { booking, promoted })
+            })
+        })
+        .await?;
+    Ok(web::Json(cancelled))
+}
+
+/// A resident's bookings, oldest first: their history.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "Their bookings", body = Vec<Booking>),
+        (status = 404, description = "No such resident in this organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/residents/{id}/bookings")]
+async fn resident_bookings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Vec<Booking>>> {
+    let resident = ResidentId(id.into_inner());
+    let items = state
+        .db(move |conn| {
+            crate::residents::queries::find(conn, caller.organisation_id, resident)?
+                .ok_or_else(|| AppError::not_found("resident"))?;
+            let filter = BookingFilter {
+                reference: None,
+                resident_id: Some(resident.0),
+                session_id: None,
+                status: None,
+                limit: None,
+                cursor: None,
+            };
+            let rows = queries::list(conn, caller.organisation_id, &filter, None, 1000)?;
+            rows.into_iter()
+                .map(|(row, _)| answer(conn, row))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(web::Json(items))
+}
+
+/// Add a walk-in: an existing resident, or a new one with names and kana
+/// only. They are marked present. Beyond capacity only with `over_capacity`.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    request_body = WalkIn,
+    responses(
+        (status = 201, description = "Seated and marked present", body = Booking),
+        (status = 403, description = "Not an instructor of this session (`not_your_session`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`session_full` or `already_booked`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sessions/{id}/walk-ins")]
+async fn walk_in(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<WalkIn>,
+) -> AppResult<HttpResponse> {
+    let session = SessionId(id.into_inner());
+    let req = body.0;
+    let quick = match (&req.resident_id, &req.resident) {
+        (Some(_), None) => None,
+        (None, Some(r)) => Some(
+            ResidentInput {
+                family_name: Some(r.family_name.clone()),
+                given_name: Some(r.given_name.clone()),
+                family_name_kana: Some(r.family_name_kana.clone()),
+                given_name_kana: Some(r.given_name_kana.clone()),
+                ..Default::default()
+            }
+            .parse(true)?,
+        ),
+        _ => {
+            return Err(AppError::invalid_field(
+                "resident_id",
+                "give either resident_id or resident",
+            ));
+        }
+    };
+    let booking = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                service::may_run(conn, &caller, session)?;
+                let resident: ResidentRow = match (req.resident_id, quick) {
+                    (Some(id), _) => crate::residents::queries::find(
+                        conn,
+                        caller.organisation_id,
+                        ResidentId(id),
+                    )?
+                    .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?,
+                    (None, Some(changes)) => crate::residents::routes::create(
+                        conn,
+                        caller.organisation_id,
+                        caller.account_id,
+                        changes,
+                        true,
+                    )?,
+                    (None, None) => {
+                        return Err(AppError::invalid_field(
+                            "resident_id",
+                            "give either resident_id or resident",
+                        ));
+                    }
+                };
+                let row = service::walk_in(
+                    conn,
+                    &caller,
+                    session,
+                    &resident,
+                    req.needs_loaner,
+                    req.over_capacity,
+                )?;
+                answer(conn, row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(booking))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Marked {
+    pub marked: usize,
+}
+
+/// Mark attendance (present, late, absent), one booking or many at once.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    request_body = AttendanceMarks,
+    responses(
+        (status = 200, description = "Marked", body = Marked),
+        (status = 403, description = "Not an instructor of this session (`not_your_session`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A mark names no confirmed booking of this session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sessions/{id}/attendance")]
+async fn mark_attendance(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<AttendanceMarks>,
+) -> AppResult<web::Json<Marked>> {
+    let session = SessionId(id.into_inner());
+    let marked = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                service::session_of(conn, caller.organisation_id, session)?;
+                service::may_run(conn, &caller, session)?;
+                service::mark(conn, &caller, session, &body.0.marks)
+            })
+        })
+        .await?;
+    Ok(web::Json(Marked { marked }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Closed {
+    pub session_id: SessionId,
+    /// Confirmed bookings without a mark, now `no_show`.
+    pub no_shows: usize,
+}
+
+/// Close a session: unmarked confirmed bookings become no-shows and the
+/// session is completed.
+#[utoipa::path(
+    tag = "bookings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "Closed", body = Closed),
+        (status = 403, description = "Not an instructor of this session", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not scheduled (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sessions/{id}/close")]
+async fn close_session(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Closed>> {
+    let session = SessionId(id.into_inner());
+    let no_shows = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                service::session_of(conn, caller.organisation_id, session)?;
+                service::may_run(conn, &caller, session)?;
+                service::close(conn, &caller, session)
+            })
+        })
+        .await?;
+    Ok(web::Json(Closed {
+        session_id: session,
+        no_shows,
+    }))
+}

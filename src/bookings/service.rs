@@ -1,0 +1,499 @@
+//! Booking rules: taking a seat or a waitlist place atomically, cancelling
+//! with promotion, walk-ins, attendance and closing a session.
+
+use chrono::Utc;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::queries::{self, BookingWithResident};
+use super::reference;
+use super::types::{
+    AttendanceMark, BookingRow, BookingStatus, Channel, NewBooking, ResidentToCall,
+};
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::residents::queries as residents;
+use crate::residents::types::ResidentRow;
+use crate::schedule::queries as schedule;
+use crate::schedule::types::SessionRow;
+use crate::staff::types::Role;
+use crate::validate::{optional_text, required_text};
+
+pub fn audit(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    actor: AccountId,
+    action: &str,
+    id: BookingId,
+    summary: String,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: organisation,
+            actor_id: Some(actor),
+            action,
+            entity: "booking",
+            entity_id: id.to_string(),
+            summary,
+        },
+    )?;
+    Ok(())
+}
+
+pub fn session_of(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: SessionId,
+) -> AppResult<SessionRow> {
+    schedule::find_session(conn, organisation, id)?.ok_or_else(|| AppError::not_found("session"))
+}
+
+fn bookable(session: &SessionRow) -> AppResult<()> {
+    if session.status != "scheduled" {
+        return Err(AppError::conflict(
+            "session_not_bookable",
+            format!("the session is {}", session.status),
+        ));
+    }
+    Ok(())
+}
+
+fn resident_for(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: uuid::Uuid,
+) -> AppResult<ResidentRow> {
+    let resident = residents::find(conn, organisation, ResidentId(id))?
+        .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
+    if let Some(survivor) = &resident.merged_into {
+        return Err(AppError::invalid_field(
+            "resident_id",
+            format!("this record was merged into {survivor}"),
+        ));
+    }
+    Ok(resident)
+}
+
+/// The caller may run this session: a coordinator or admin, or one of its
+/// instructors.
+pub fn may_run(conn: &mut DbConnection, caller: &Caller, session: SessionId) -> AppResult<()> {
+    match caller.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        Role::Instructor
+            if schedule::session_instructor_ids(conn, session)?.contains(&caller.account_id) =>
+        {
+            Ok(())
+        }
+        Role::Instructor => Err(AppError::forbidden(
+            "not_your_session",
+            "you do not teach this session",
+        )),
+        Role::Volunteer => Err(AppError::forbidden(
+            "forbidden",
+            "a volunteer may not do this",
+        )),
+    }
+}
+
+fn new_reference(conn: &mut DbConnection, organisation: OrganisationId) -> AppResult<String> {
+    for _ in 0..10 {
+        let code = reference::generate();
+        if !queries::reference_taken(conn, organisation, &code)? {
+            return Ok(code);
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free reference code after 10 tries"
+    )))
+}
+
+fn already_booked() -> AppError {
+    AppError::conflict(
+        "already_booked",
+        "this resident already holds a booking for this session",
+    )
+}
+
+struct Seat {
+    status: BookingStatus,
+    waitlist_seq: Option<i32>,
+    over_capacity: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_booking(
+    conn: &mut DbConnection,
+    session: &SessionRow,
+    resident: &ResidentRow,
+    channel: Channel,
+    needs_loaner: bool,
+    notes: Option<String>,
+    seat: Seat,
+    window_override_reason: Option<String>,
+    actor: AccountId,
+) -> AppResult<BookingRow> {
+    let now = Utc::now().naive_utc();
+    let row = BookingRow {
+        id: BookingId::generate(),
+        organisation_id: session.organisation_id,
+        session_id: session.id,
+        resident_id: resident.id,
+        status: seat.status.as_str().into(),
+        channel: channel.as_str().into(),
+        reference: new_reference(conn, session.organisation_id)?,
+        needs_loaner,
+        notes,
+        waitlist_seq: seat.waitlist_seq,
+        over_capacity: seat.over_capacity,
+        fee_due_yen: session.fee_yen
+            + if needs_loaner {
+                session.loaner_fee_yen
+            } else {
+                0
+            },
+        window_override_reason,
+        entered_by: actor.to_string(),
+        cancel_reason: None,
+        cancelled_by: None,
+        cancelled_at: None,
+        promoted_at: None,
+        attendance: None,
+        attendance_marked_by: None,
+        attendance_marked_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    queries::insert(conn, &row).map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => already_booked(),
+        other => other.into(),
+    })?;
+    Ok(row)
+}
+
+/// Books a seat, or a waitlist place when the session is full. Call inside
+/// a write transaction. Returns the booking and its waitlist position.
+pub fn book(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: SessionId,
+    req: &NewBooking,
+) -> AppResult<(BookingRow, Option<i64>)> {
+    let session = session_of(conn, caller.organisation_id, session_id)?;
+    bookable(&session)?;
+    let resident = resident_for(conn, caller.organisation_id, req.resident_id)?;
+    let notes = optional_text(req.notes.as_deref(), 1000)
+        .map_err(|m| AppError::invalid_field("notes", m))?;
+    let override_reason = req
+        .override_window_reason
+        .as_deref()
+        .map(|r| {
+            required_text(r, 500).map_err(|m| AppError::invalid_field("override_window_reason", m))
+        })
+        .transpose()?;
+    let now = Utc::now().naive_utc();
+    if override_reason.is_none() {
+        if session.booking_opens_at.is_some_and(|t| now < t) {
+            return Err(AppError::conflict(
+                "booking_not_open",
+                "booking for this session has not opened yet; a coordinator may override with a reason",
+            ));
+        }
+        if session.booking_closes_at.is_some_and(|t| now > t) {
+            return Err(AppError::conflict(
+                "booking_closed",
+                "booking for this session has closed; a coordinator may override with a reason",
+            ));
+        }
+    }
+    if queries::active_booking(conn, session.id, resident.id)?.is_some() {
+        return Err(already_booked());
+    }
+    let (seat, position) = if queries::take_seat(conn, session.id)? {
+        (
+            Seat {
+                status: BookingStatus::Confirmed,
+                waitlist_seq: None,
+                over_capacity: false,
+            },
+            None,
+        )
+    } else if session.waitlist_enabled {
+        let (position, seq) = queries::join_waitlist(conn, session.id)?;
+        (
+            Seat {
+                status: BookingStatus::Waitlisted,
+                waitlist_seq: Some(seq),
+                over_capacity: false,
+            },
+            Some(position),
+        )
+    } else {
+        return Err(AppError::conflict(
+            "session_full",
+            format!(
+                "all {} seats are taken and this session has no waitlist",
+                session.capacity
+            ),
+        ));
+    };
+    let row = insert_booking(
+        conn,
+        &session,
+        &resident,
+        req.channel,
+        req.needs_loaner,
+        notes,
+        seat,
+        override_reason,
+        caller.account_id,
+    )?;
+    audit(
+        conn,
+        caller.organisation_id,
+        caller.account_id,
+        "booking.create",
+        row.id,
+        format!(
+            "{} {} by {} ({})",
+            resident.display_name(),
+            row.status,
+            row.channel,
+            row.reference
+        ),
+    )?;
+    Ok((row, position))
+}
+
+/// Cancels a booking; a freed seat goes to the first waitlisted booking in
+/// the same transaction, recorded as a `promoted` event for the mail outbox.
+pub fn cancel(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: BookingId,
+    reason: &str,
+) -> AppResult<(BookingRow, Option<BookingId>)> {
+    let booking = queries::find(conn, caller.organisation_id, id)?
+        .ok_or_else(|| AppError::not_found("booking"))?;
+    queries::lock_session(conn, booking.session_id)?;
+    // Re-read under the lock: a parallel cancel may have won.
+    let booking = queries::find(conn, caller.organisation_id, id)?
+        .ok_or_else(|| AppError::not_found("booking"))?;
+    let from = booking.status();
+    if !from.can_become(BookingStatus::Cancelled) {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("a {} booking cannot be cancelled", booking.status),
+        ));
+    }
+    queries::cancel(conn, id, reason, &caller.account_id.to_string())?;
+    let mut promoted = None;
+    match from {
+        BookingStatus::Confirmed => {
+            queries::release_seat(conn, booking.session_id)?;
+            promoted = queries::promote_first(conn, booking.session_id)?;
+            if let Some(p) = promoted {
+                queries::record_event(conn, caller.organisation_id, p, "promoted")?;
+                audit(
+                    conn,
+                    caller.organisation_id,
+                    caller.account_id,
+                    "booking.promote",
+                    p,
+                    format!(
+                        "promoted from the waitlist after {} was cancelled",
+                        booking.reference
+                    ),
+                )?;
+            }
+        }
+        BookingStatus::Waitlisted => queries::leave_waitlist(conn, booking.session_id)?,
+        BookingStatus::Cancelled => {}
+    }
+    audit(
+        conn,
+        caller.organisation_id,
+        caller.account_id,
+        "booking.cancel",
+        id,
+        format!("cancelled {}: {reason}", booking.reference),
+    )?;
+    let row = queries::find(conn, caller.organisation_id, id)?
+        .ok_or_else(|| AppError::not_found("booking"))?;
+    Ok((row, promoted))
+}
+
+/// Cancels every booking of a cancelled session; the residents to call.
+pub fn cancel_for_session(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    actor: AccountId,
+    session: SessionId,
+    reason: &str,
+) -> AppResult<Vec<ResidentToCall>> {
+    queries::lock_session(conn, session)?;
+    let cancelled = queries::cancel_all(
+        conn,
+        session,
+        &format!("session cancelled: {reason}"),
+        &actor.to_string(),
+    )?;
+    let mut to_call = Vec::new();
+    for (booking, resident) in cancelled {
+        queries::record_event(conn, organisation, booking.id, "session_cancelled")?;
+        to_call.push(ResidentToCall {
+            booking_id: booking.id,
+            reference: booking.reference.clone(),
+            resident: queries::resident_ref(&resident),
+            was: booking.status.clone(),
+        });
+    }
+    Ok(to_call)
+}
+
+/// Adds a walk-in as a present `walk_in` booking; beyond capacity only when
+/// asked explicitly.
+pub fn walk_in(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: SessionId,
+    resident: &ResidentRow,
+    needs_loaner: bool,
+    over_capacity: bool,
+) -> AppResult<BookingRow> {
+    let session = session_of(conn, caller.organisation_id, session_id)?;
+    bookable(&session)?;
+    if queries::active_booking(conn, session.id, resident.id)?.is_some() {
+        return Err(already_booked());
+    }
+    let seat = if queries::take_seat(conn, session.id)? {
+        Seat {
+            status: BookingStatus::Confirmed,
+            waitlist_seq: None,
+            over_capacity: false,
+        }
+    } else if over_capacity {
+        queries::take_extra_seat(conn, session.id)?;
+        Seat {
+            status: BookingStatus::Confirmed,
+            waitlist_seq: None,
+            over_capacity: true,
+        }
+    } else {
+        return Err(AppError::conflict(
+            "session_full",
+            "the session is full: resend with over_capacity: true to seat them anyway",
+        ));
+    };
+    let row = insert_booking(
+        conn,
+        &session,
+        resident,
+        Channel::WalkIn,
+        needs_loaner,
+        None,
+        seat,
+        None,
+        caller.account_id,
+    )?;
+    queries::set_attendance(conn, row.id, "present", &caller.account_id.to_string())?;
+    audit(
+        conn,
+        caller.organisation_id,
+        caller.account_id,
+        "booking.walk_in",
+        row.id,
+        format!("walk-in {} ({})", resident.display_name(), row.reference),
+    )?;
+    Ok(row)
+}
+
+/// Applies attendance marks to confirmed bookings of the session, all or none.
+pub fn mark(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: SessionId,
+    marks: &[AttendanceMark],
+) -> AppResult<usize> {
+    let session = session_of(conn, caller.organisation_id, session_id)?;
+    if session.status == "cancelled" {
+        return Err(AppError::conflict(
+            "invalid_state",
+            "the session is cancelled",
+        ));
+    }
+    if marks.is_empty() || marks.len() > 500 {
+        return Err(AppError::invalid_field("marks", "give 1 to 500 marks"));
+    }
+    let bookings: Vec<BookingWithResident> = queries::of_session(conn, session.id)?;
+    let mut errors = Vec::new();
+    for (i, m) in marks.iter().enumerate() {
+        let ok = bookings
+            .iter()
+            .any(|(b, _)| b.id.0 == m.booking_id && b.status == "confirmed");
+        if !ok {
+            errors.push(FieldError::new(
+                format!("marks[{i}].booking_id"),
+                "not a confirmed booking of this session",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    for m in marks {
+        queries::set_attendance(
+            conn,
+            BookingId(m.booking_id),
+            m.attendance.as_str(),
+            &caller.account_id.to_string(),
+        )?;
+    }
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: caller.organisation_id,
+            actor_id: Some(caller.account_id),
+            action: "attendance.mark",
+            entity: "session",
+            entity_id: session.id.to_string(),
+            summary: format!("{} attendance mark(s)", marks.len()),
+        },
+    )?;
+    Ok(marks.len())
+}
+
+/// Closes a session: unmarked confirmed bookings become no-shows and the
+/// session is completed.
+pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) -> AppResult<usize> {
+    let session = session_of(conn, caller.organisation_id, session_id)?;
+    queries::lock_session(conn, session.id)?;
+    if session.status != "scheduled" {
+        return Err(AppError::conflict(
+            "invalid_state",
+            format!("the session is {}", session.status),
+        ));
+    }
+    let no_shows = queries::mark_no_shows(conn, session.id, &caller.account_id.to_string())?;
+    schedule::update_session(
+        conn,
+        session.id,
+        schedule::SessionChanges {
+            status: Some("completed".into()),
+            ..Default::default()
+        },
+    )?;
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: caller.organisation_id,
+            actor_id: Some(caller.account_id),
+            action: "session.close",
+            entity: "session",
+            entity_id: session.id.to_string(),
+            summary: format!("closed; {no_shows} no-show(s)"),
+        },
+    )?;
+    Ok(no_shows)
+}

@@ -1,0 +1,310 @@
+//! Booking rows, the booking state machine, requests and answers.
+
+use chrono::{DateTime, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::bookings;
+use crate::db::{BookingId, OrganisationId, ResidentId, SessionId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::Waitlisted => "waitlisted",
+            BookingStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "confirmed" => Some(BookingStatus::Confirmed),
+            "waitlisted" => Some(BookingStatus::Waitlisted),
+            "cancelled" => Some(BookingStatus::Cancelled),
+            _ => None,
+        }
+    }
+
+    /// The allowed moves: a waitlisted booking is promoted, any active
+    /// booking can be cancelled, nothing leaves `cancelled`.
+    pub fn can_become(self, next: BookingStatus) -> bool {
+        matches!(
+            (self, next),
+            (BookingStatus::Waitlisted, BookingStatus::Confirmed)
+                | (BookingStatus::Waitlisted, BookingStatus::Cancelled)
+                | (BookingStatus::Confirmed, BookingStatus::Cancelled)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Counter,
+    Email,
+    Web,
+    WalkIn,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Counter => "counter",
+            Channel::Email => "email",
+            Channel::Web => "web",
+            Channel::WalkIn => "walk_in",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Attendance {
+    Present,
+    Late,
+    Absent,
+}
+
+impl Attendance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attendance::Present => "present",
+            Attendance::Late => "late",
+            Attendance::Absent => "absent",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bookings)]
+pub struct BookingRow {
+    pub id: BookingId,
+    pub organisation_id: OrganisationId,
+    pub session_id: SessionId,
+    pub resident_id: ResidentId,
+    pub status: String,
+    pub channel: String,
+    pub reference: String,
+    pub needs_loaner: bool,
+    pub notes: Option<String>,
+    pub waitlist_seq: Option<i32>,
+    pub over_capacity: bool,
+    pub fee_due_yen: i32,
+    pub window_override_reason: Option<String>,
+    pub entered_by: String,
+    pub cancel_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub promoted_at: Option<NaiveDateTime>,
+    pub attendance: Option<String>,
+    pub attendance_marked_by: Option<String>,
+    pub attendance_marked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl BookingRow {
+    pub fn status(&self) -> BookingStatus {
+        BookingStatus::parse(&self.status).unwrap_or(BookingStatus::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResidentRef {
+    pub id: ResidentId,
+    pub name: String,
+    pub kana: String,
+    pub phone: Option<String>,
+    pub contact_preference: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Booking {
+    pub id: BookingId,
+    /// Six characters to read to the resident, e.g. `K7M2QX`.
+    pub reference: String,
+    pub session_id: SessionId,
+    pub resident: ResidentRef,
+    /// `confirmed`, `waitlisted` or `cancelled`.
+    pub status: String,
+    /// 1 = next in line; only for waitlisted bookings.
+    pub waitlist_position: Option<i64>,
+    pub channel: String,
+    pub needs_loaner: bool,
+    /// Loaner state: `none` or `requested` (devices arrive with the loaner issue).
+    pub loaner: String,
+    /// Yen due for this booking, fixed when it was made.
+    pub fee_due: i32,
+    pub notes: Option<String>,
+    /// Booked beyond capacity on purpose (a walk-in the instructor accepted).
+    pub over_capacity: bool,
+    pub window_override_reason: Option<String>,
+    /// The staff account that entered the booking.
+    pub entered_by: String,
+    /// `present`, `late`, `absent` or `no_show`.
+    pub attendance: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub cancelled_at: Option<DateTime<chrono::Utc>>,
+    pub promoted_at: Option<DateTime<chrono::Utc>>,
+    pub created_at: DateTime<chrono::Utc>,
+}
+
+impl Booking {
+    pub fn new(r: BookingRow, resident: ResidentRef, waitlist_position: Option<i64>) -> Self {
+        Booking {
+            id: r.id,
+            reference: r.reference,
+            session_id: r.session_id,
+            resident,
+            status: r.status,
+            waitlist_position,
+            channel: r.channel,
+            needs_loaner: r.needs_loaner,
+            loaner: if r.needs_loaner {
+                "requested".into()
+            } else {
+                "none".into()
+            },
+            fee_due: r.fee_due_yen,
+            notes: r.notes,
+            over_capacity: r.over_capacity,
+            window_override_reason: r.window_override_reason,
+            entered_by: r.entered_by,
+            attendance: r.attendance,
+            cancel_reason: r.cancel_reason,
+            cancelled_at: r.cancelled_at.map(|t| t.and_utc()),
+            promoted_at: r.promoted_at.map(|t| t.and_utc()),
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBooking {
+    pub resident_id: uuid::Uuid,
+    pub channel: Channel,
+    #[serde(default)]
+    pub needs_loaner: bool,
+    pub notes: Option<String>,
+    /// Book outside the booking window (coordinators and admins), saying why.
+    pub override_window_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBooking {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingCancelled {
+    pub booking: Booking,
+    /// The waitlisted booking that took the freed seat, if any.
+    pub promoted: Option<Booking>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceMark {
+    pub booking_id: uuid::Uuid,
+    pub attendance: Attendance,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceMarks {
+    /// One or many marks, applied together.
+    pub marks: Vec<AttendanceMark>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickResident {
+    pub family_name: String,
+    pub given_name: String,
+    pub family_name_kana: String,
+    pub given_name_kana: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalkIn {
+    /// An existing resident …
+    pub resident_id: Option<uuid::Uuid>,
+    /// … or a new one, registered with names and kana only.
+    pub resident: Option<QuickResident>,
+    #[serde(default)]
+    pub needs_loaner: bool,
+    /// Seat them even if the session is full.
+    #[serde(default)]
+    pub over_capacity: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Roster {
+    pub session_id: SessionId,
+    pub capacity: i32,
+    pub seats_taken: i32,
+    pub confirmed: Vec<Booking>,
+    /// In order: position 1 first.
+    pub waitlisted: Vec<Booking>,
+    pub cancelled: Vec<Booking>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidentToCall {
+    pub booking_id: BookingId,
+    pub reference: String,
+    pub resident: ResidentRef,
+    /// The booking's status before the session was cancelled.
+    pub was: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BookingFilter {
+    /// A reference code as the resident reads it (case and hyphens ignored).
+    pub reference: Option<String>,
+    pub resident_id: Option<uuid::Uuid>,
+    pub session_id: Option<uuid::Uuid>,
+    pub status: Option<BookingStatus>,
+    pub limit: Option<i64>,
+    pub cursor: Option<uuid::Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BookingStatus::*;
+
+    #[test]
+    fn the_booking_state_machine() {
+        let all = [Confirmed, Waitlisted, Cancelled];
+        let allowed = [
+            (Waitlisted, Confirmed),
+            (Waitlisted, Cancelled),
+            (Confirmed, Cancelled),
+        ];
+        for from in all {
+            for to in all {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+        }
+    }
+}
