@@ -97,7 +97,9 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::session_routes::configure(cfg);
     schedule::calendar::configure(cfg);
     residents::routes::configure(cfg);
+    residents::merge::configure(cfg);
     bookings::routes::configure(cfg);
+    bookings::enrolment::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

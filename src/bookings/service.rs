@@ -60,7 +60,7 @@ fn bookable(session: &SessionRow) -> AppResult<()> {
     Ok(())
 }
 
-fn resident_for(
+pub(crate) fn resident_for(
     conn: &mut DbConnection,
     organisation: OrganisationId,
     id: uuid::Uuid,
@@ -109,21 +109,21 @@ fn new_reference(conn: &mut DbConnection, organisation: OrganisationId) -> AppRe
     )))
 }
 
-fn already_booked() -> AppError {
+pub(crate) fn already_booked() -> AppError {
     AppError::conflict(
         "already_booked",
         "this resident already holds a booking for this session",
     )
 }
 
-struct Seat {
-    status: BookingStatus,
-    waitlist_seq: Option<i32>,
-    over_capacity: bool,
+pub(crate) struct Seat {
+    pub status: BookingStatus,
+    pub waitlist_seq: Option<i32>,
+    pub over_capacity: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert_booking(
+pub(crate) fn insert_booking(
     conn: &mut DbConnection,
     session: &SessionRow,
     resident: &ResidentRow,

@@ -282,6 +282,21 @@ diesel::table! {
         attendance_marked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        enrolment_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> Text,
+        organisation_id -> Text,
+        series_id -> Text,
+        resident_id -> Text,
+        status -> Text,
+        entered_by -> Text,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -329,6 +344,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     closures,
     course_topics,
     courses,
+    enrolments,
     idempotency_keys,
     job_leases,
     login_failures,

@@ -9,6 +9,7 @@ mod bookings;
 mod calendar;
 mod cli;
 mod concurrency;
+mod enrolments;
 mod errors;
 mod health;
 mod isolation;

@@ -68,6 +68,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/bookings"),
     ("get", "/api/v1/bookings/{id}"),
     ("post", "/api/v1/bookings/{id}/cancel"),
+    ("post", "/api/v1/residents/{id}/merge"),
+    ("post", "/api/v1/series/{id}/enrolments"),
+    ("post", "/api/v1/enrolments/{id}/cancel"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

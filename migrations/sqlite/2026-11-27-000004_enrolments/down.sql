@@ -1,0 +1,2 @@
+ALTER TABLE bookings DROP COLUMN enrolment_id;
+DROP TABLE enrolments;
