@@ -40,6 +40,13 @@ pub struct Settings {
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
     pub schedule: ScheduleSettings,
+    pub loaners: LoanerSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoanerSettings {
+    /// Minutes a loaner device needs between two uses (charging, wiping).
+    pub turnaround_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +151,9 @@ impl Default for Settings {
                 horizon_days: 180,
                 extend_interval_secs: 3600,
                 max_sessions_per_series: 400,
+            },
+            loaners: LoanerSettings {
+                turnaround_minutes: 30,
             },
         }
     }

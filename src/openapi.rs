@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         (name = "schedule", description = "Closures, recurring series and sessions with live availability"),
         (name = "residents", description = "The people staff book for"),
         (name = "bookings", description = "Seats, waitlists, cancellations and attendance"),
+        (name = "devices", description = "Loaner devices, reservations and loans"),
+        (name = "fees", description = "Payments, refunds, balances and the cash sheet"),
         (name = "audit", description = "Who changed what"),
         (name = "health", description = "Liveness and readiness"),
     )

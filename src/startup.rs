@@ -21,8 +21,8 @@ use crate::http::{self, BodyLimit, RouteTable};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    audit, auth, bookings, bootstrap, courses, health, organisations, residents, schedule, staff,
-    telemetry, venues,
+    audit, auth, bookings, bootstrap, courses, devices, fees, health, organisations, residents,
+    schedule, staff, telemetry, venues,
 };
 
 pub struct Application {
@@ -100,6 +100,9 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     residents::merge::configure(cfg);
     bookings::routes::configure(cfg);
     bookings::enrolment::configure(cfg);
+    devices::routes::configure(cfg);
+    devices::loans::configure(cfg);
+    fees::routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

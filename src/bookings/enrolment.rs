@@ -15,6 +15,7 @@ use super::types::{Booking, BookingStatus, Channel};
 use crate::auth::Caller;
 use crate::db::schema::{bookings, enrolments, sessions};
 use crate::db::{BookingId, DbConnection, SeriesId, SessionId, write_tx};
+use crate::devices::pool;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::schedule::queries as schedule;
@@ -132,12 +133,18 @@ async fn enrol(
                         None,
                         seat,
                         None,
+                        None,
                         caller.account_id,
                     )?;
                     diesel::update(bookings::table.filter(bookings::id.eq(row.id)))
                         .set(bookings::enrolment_id.eq(enrolment_id.to_string()))
                         .execute(conn)?;
-                    booked.push(Booking::new(row, queries::resident_ref(&resident), None));
+                    booked.push(Booking::new(
+                        row,
+                        queries::resident_ref(&resident),
+                        None,
+                        pool::label(None),
+                    ));
                 }
                 crate::audit::record(
                     conn,
@@ -204,6 +211,7 @@ async fn cancel_enrolment(
     caller.require(WRITERS)?;
     let reason =
         required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
+    let turnaround = state.settings.loaners.turnaround_minutes;
     let id = id.into_inner();
     let enrolment = state
         .db(move |conn| {
@@ -228,9 +236,15 @@ async fn cancel_enrolment(
                         &caller,
                         booking,
                         &format!("enrolment cancelled: {reason}"),
+                        turnaround,
                     )?;
                     let (row, resident) = queries::with_resident(conn, row.id)?;
-                    cancelled.push(Booking::new(row, queries::resident_ref(&resident), None));
+                    cancelled.push(Booking::new(
+                        row,
+                        queries::resident_ref(&resident),
+                        None,
+                        pool::label(None),
+                    ));
                 }
                 diesel::update(enrolments::table.filter(enrolments::id.eq(id.to_string())))
                     .set((

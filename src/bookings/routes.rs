@@ -16,6 +16,7 @@ use super::types::{
 };
 use crate::auth::Caller;
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
+use crate::devices::pool;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
@@ -40,10 +41,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 fn answer(conn: &mut DbConnection, row: BookingRow) -> AppResult<Booking> {
     let (row, resident) = queries::with_resident(conn, row.id)?;
     let position = queries::waitlist_position(conn, &row)?;
+    let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
     Ok(Booking::new(
         row,
         queries::resident_ref(&resident),
         position,
+        loaner,
     ))
 }
 
@@ -71,6 +74,7 @@ async fn create_booking(
     body: ApiJson<NewBooking>,
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
+    let turnaround = state.settings.loaners.turnaround_minutes;
     let key = idempotency::key_of(&req)?;
     let session = SessionId(id.into_inner());
     let request = body.0;
@@ -87,11 +91,13 @@ async fn create_booking(
                 key.as_deref(),
                 fingerprint.as_bytes(),
                 |conn| {
-                    let (row, position) = service::book(conn, &caller, session, &request)?;
+                    let (row, position) =
+                        service::book(conn, &caller, session, &request, turnaround)?;
                     let (row, resident) = queries::with_resident(conn, row.id)?;
+                    let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
                     Answer::new(
                         StatusCode::CREATED,
-                        &Booking::new(row, queries::resident_ref(&resident), position),
+                        &Booking::new(row, queries::resident_ref(&resident), position, loaner),
                     )
                 },
             )
@@ -128,17 +134,21 @@ async fn roster(
                 waitlisted: Vec::new(),
                 cancelled: Vec::new(),
             };
-            for (row, resident) in queries::of_session(conn, id)? {
+            let all = queries::of_session(conn, id)?;
+            let ids: Vec<BookingId> = all.iter().map(|(b, _)| b.id).collect();
+            let loaners = pool::statuses(conn, &ids)?;
+            for (row, resident) in all {
                 let who = queries::resident_ref(&resident);
+                let loaner = pool::label(loaners.get(&row.id.to_string()).map(String::as_str));
                 match row.status.as_str() {
-                    "confirmed" => roster.confirmed.push(Booking::new(row, who, None)),
+                    "confirmed" => roster.confirmed.push(Booking::new(row, who, None, loaner)),
                     "waitlisted" => {
                         let position = roster.waitlisted.len() as i64 + 1;
                         roster
                             .waitlisted
-                            .push(Booking::new(row, who, Some(position)));
+                            .push(Booking::new(row, who, Some(position), loaner));
                     }
-                    _ => roster.cancelled.push(Booking::new(row, who, None)),
+                    _ => roster.cancelled.push(Booking::new(row, who, None, loaner)),
                 }
             }
             Ok(roster)
@@ -236,11 +246,12 @@ async fn cancel_booking(
     caller.require(WRITERS)?;
     let reason =
         required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
+    let turnaround = state.settings.loaners.turnaround_minutes;
     let id = BookingId(id.into_inner());
     let cancelled = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let (row, promoted) = service::cancel(conn, &caller, id, &reason)?;
+                let (row, promoted) = service::cancel(conn, &caller, id, &reason, turnaround)?;
                 let booking = answer(conn, row)?;
                 let promoted = match promoted {
                     Some(p) => {

@@ -7,11 +7,12 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::queries::{self, BookingWithResident};
 use super::reference;
 use super::types::{
-    AttendanceMark, BookingRow, BookingStatus, Channel, NewBooking, ResidentToCall,
+    AttendanceMark, BookingRow, BookingStatus, Channel, NewBooking, NoLoaner, ResidentToCall,
 };
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
+use crate::devices::pool;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::residents::queries as residents;
 use crate::residents::types::ResidentRow;
@@ -132,6 +133,7 @@ pub(crate) fn insert_booking(
     notes: Option<String>,
     seat: Seat,
     window_override_reason: Option<String>,
+    fee_exemption_reason: Option<String>,
     actor: AccountId,
 ) -> AppResult<BookingRow> {
     let now = Utc::now().naive_utc();
@@ -147,12 +149,11 @@ pub(crate) fn insert_booking(
         notes,
         waitlist_seq: seat.waitlist_seq,
         over_capacity: seat.over_capacity,
-        fee_due_yen: session.fee_yen
-            + if needs_loaner {
-                session.loaner_fee_yen
-            } else {
-                0
-            },
+        fee_due_yen: match fee_exemption_reason {
+            Some(_) => 0,
+            None if needs_loaner => session.fee_yen + session.loaner_fee_yen,
+            None => session.fee_yen,
+        },
         window_override_reason,
         entered_by: actor.to_string(),
         cancel_reason: None,
@@ -164,6 +165,8 @@ pub(crate) fn insert_booking(
         attendance_marked_at: None,
         created_at: now,
         updated_at: now,
+        enrolment_id: None,
+        fee_exemption_reason,
     };
     queries::insert(conn, &row).map_err(|e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => already_booked(),
@@ -179,6 +182,7 @@ pub fn book(
     caller: &Caller,
     session_id: SessionId,
     req: &NewBooking,
+    turnaround_minutes: i64,
 ) -> AppResult<(BookingRow, Option<i64>)> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
     bookable(&session)?;
@@ -190,6 +194,13 @@ pub fn book(
         .as_deref()
         .map(|r| {
             required_text(r, 500).map_err(|m| AppError::invalid_field("override_window_reason", m))
+        })
+        .transpose()?;
+    let exemption = req
+        .fee_exemption_reason
+        .as_deref()
+        .map(|r| {
+            required_text(r, 500).map_err(|m| AppError::invalid_field("fee_exemption_reason", m))
         })
         .transpose()?;
     let now = Utc::now().naive_utc();
@@ -238,17 +249,42 @@ pub fn book(
             ),
         ));
     };
+    let mut needs_loaner = req.needs_loaner;
+    let mut loaner = None;
+    if needs_loaner {
+        if seat.status != BookingStatus::Confirmed {
+            // A waitlisted seat holds no device; it asks for one when promoted.
+            loaner = Some("waitlisted");
+        } else if pool::available_for(conn, &session, turnaround_minutes)? {
+            loaner = Some("reserved");
+        } else {
+            match req.if_no_loaner {
+                None => {
+                    return Err(AppError::conflict(
+                        "no_loaner_available",
+                        "no loaner device of this venue is free for this session: resend with \"if_no_loaner\": \"book_without\" to book the seat only, or \"waitlist\" to wait for a device",
+                    ));
+                }
+                Some(NoLoaner::BookWithout) => needs_loaner = false,
+                Some(NoLoaner::Waitlist) => loaner = Some("waitlisted"),
+            }
+        }
+    }
     let row = insert_booking(
         conn,
         &session,
         &resident,
         req.channel,
-        req.needs_loaner,
+        needs_loaner,
         notes,
         seat,
         override_reason,
+        exemption,
         caller.account_id,
     )?;
+    if let Some(status) = loaner {
+        pool::record(conn, &session, row.id, status, turnaround_minutes)?;
+    }
     audit(
         conn,
         caller.organisation_id,
@@ -273,6 +309,7 @@ pub fn cancel(
     caller: &Caller,
     id: BookingId,
     reason: &str,
+    turnaround_minutes: i64,
 ) -> AppResult<(BookingRow, Option<BookingId>)> {
     let booking = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
@@ -311,6 +348,11 @@ pub fn cancel(
         BookingStatus::Waitlisted => queries::leave_waitlist(conn, booking.session_id)?,
         BookingStatus::Cancelled => {}
     }
+    let session = session_of(conn, caller.organisation_id, booking.session_id)?;
+    pool::release(conn, id, &session)?;
+    if let Some(p) = promoted {
+        pool::on_promotion(conn, p, session.id, turnaround_minutes)?;
+    }
     audit(
         conn,
         caller.organisation_id,
@@ -333,6 +375,7 @@ pub fn cancel_for_session(
     reason: &str,
 ) -> AppResult<Vec<ResidentToCall>> {
     queries::lock_session(conn, session)?;
+    pool::release_session(conn, session)?;
     let cancelled = queries::cancel_all(
         conn,
         session,
@@ -394,6 +437,7 @@ pub fn walk_in(
         needs_loaner,
         None,
         seat,
+        None,
         None,
         caller.account_id,
     )?;

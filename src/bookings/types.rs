@@ -112,6 +112,8 @@ pub struct BookingRow {
     pub attendance_marked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub enrolment_id: Option<String>,
+    pub fee_exemption_reason: Option<String>,
 }
 
 impl BookingRow {
@@ -142,7 +144,7 @@ pub struct Booking {
     pub waitlist_position: Option<i64>,
     pub channel: String,
     pub needs_loaner: bool,
-    /// Loaner state: `none` or `requested` (devices arrive with the loaner issue).
+    /// Loaner: `none`, `reserved`, `waitlisted`, `out` or `returned`.
     pub loaner: String,
     /// Yen due for this booking, fixed when it was made.
     pub fee_due: i32,
@@ -150,6 +152,7 @@ pub struct Booking {
     /// Booked beyond capacity on purpose (a walk-in the instructor accepted).
     pub over_capacity: bool,
     pub window_override_reason: Option<String>,
+    pub fee_exemption_reason: Option<String>,
     /// The staff account that entered the booking.
     pub entered_by: String,
     /// `present`, `late`, `absent` or `no_show`.
@@ -161,7 +164,12 @@ pub struct Booking {
 }
 
 impl Booking {
-    pub fn new(r: BookingRow, resident: ResidentRef, waitlist_position: Option<i64>) -> Self {
+    pub fn new(
+        r: BookingRow,
+        resident: ResidentRef,
+        waitlist_position: Option<i64>,
+        loaner: String,
+    ) -> Self {
         Booking {
             id: r.id,
             reference: r.reference,
@@ -171,15 +179,12 @@ impl Booking {
             waitlist_position,
             channel: r.channel,
             needs_loaner: r.needs_loaner,
-            loaner: if r.needs_loaner {
-                "requested".into()
-            } else {
-                "none".into()
-            },
+            loaner,
             fee_due: r.fee_due_yen,
             notes: r.notes,
             over_capacity: r.over_capacity,
             window_override_reason: r.window_override_reason,
+            fee_exemption_reason: r.fee_exemption_reason,
             entered_by: r.entered_by,
             attendance: r.attendance,
             cancel_reason: r.cancel_reason,
@@ -200,6 +205,18 @@ pub struct NewBooking {
     pub notes: Option<String>,
     /// Book outside the booking window (coordinators and admins), saying why.
     pub override_window_reason: Option<String>,
+    /// When no loaner device is free: book the seat without one, or put the
+    /// loaner request on its own waitlist. Absent: 409 `no_loaner_available`.
+    pub if_no_loaner: Option<NoLoaner>,
+    /// Waive the fee, saying why (e.g. 生活保護受給, 初回無料).
+    pub fee_exemption_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoLoaner {
+    BookWithout,
+    Waitlist,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

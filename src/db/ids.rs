@@ -129,3 +129,6 @@ define_id!(SessionId);
 define_id!(ClosureId);
 define_id!(ResidentId);
 define_id!(BookingId);
+define_id!(DeviceId);
+define_id!(LoanId);
+define_id!(PaymentId);

@@ -12,8 +12,8 @@ use diesel::r2d2::{self, ManageConnection, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use ids::{
-    AccountId, AuthSessionId, BookingId, ClosureId, CourseId, OrganisationId, ResidentId, SeriesId,
-    SessionId, VenueId,
+    AccountId, AuthSessionId, BookingId, ClosureId, CourseId, DeviceId, LoanId, OrganisationId,
+    PaymentId, ResidentId, SeriesId, SessionId, VenueId,
 };
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

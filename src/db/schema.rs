@@ -283,6 +283,91 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         enrolment_id -> Nullable<Text>,
+        fee_exemption_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        organisation_id -> Text,
+        asset_tag -> Text,
+        kind -> Text,
+        os -> Text,
+        os_version -> Nullable<Text>,
+        model -> Text,
+        home_venue_id -> Text,
+        status -> Text,
+        condition_notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    device_events (id) {
+        id -> Text,
+        device_id -> Text,
+        kind -> Text,
+        detail -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    loaner_reservations (booking_id) {
+        booking_id -> Text,
+        venue_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    loans (id) {
+        id -> Text,
+        organisation_id -> Text,
+        device_id -> Text,
+        booking_id -> Nullable<Text>,
+        resident_id -> Text,
+        due_at -> Timestamp,
+        lent_by -> Text,
+        lent_at -> Timestamp,
+        returned_at -> Nullable<Timestamp>,
+        returned_to -> Nullable<Text>,
+        return_condition -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    receipt_counters (organisation_id, fiscal_year) {
+        organisation_id -> Text,
+        fiscal_year -> Integer,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        organisation_id -> Text,
+        booking_id -> Text,
+        session_id -> Text,
+        venue_id -> Text,
+        resident_id -> Text,
+        kind -> Text,
+        amount_yen -> Integer,
+        method -> Text,
+        receipt_number -> Text,
+        refund_of -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        received_by -> Text,
+        local_date -> Date,
+        created_at -> Timestamp,
     }
 }
 
@@ -323,6 +408,7 @@ diesel::table! {
 }
 
 diesel::joinable!(bookings -> sessions (session_id));
+diesel::joinable!(loans -> devices (device_id));
 diesel::joinable!(bookings -> residents (resident_id));
 diesel::joinable!(sessions -> courses (course_id));
 diesel::joinable!(sessions -> venues (venue_id));
@@ -344,11 +430,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     closures,
     course_topics,
     courses,
+    device_events,
+    devices,
     enrolments,
     idempotency_keys,
     job_leases,
+    loaner_reservations,
+    loans,
     login_failures,
     organisations,
+    payments,
+    receipt_counters,
     refresh_tokens,
     residents,
     series,

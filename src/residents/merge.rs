@@ -43,6 +43,7 @@ async fn merge(
     body: ApiJson<MergeResidents>,
 ) -> AppResult<web::Json<ResidentDetail>> {
     caller.require(WRITERS)?;
+    let turnaround = state.settings.loaners.turnaround_minutes;
     let survivor_id = ResidentId(id.into_inner());
     let duplicate_id = ResidentId(body.0.duplicate_id);
     let detail = state
@@ -74,7 +75,7 @@ async fn merge(
                         && bookings_queries::active_booking(conn, booking.session_id, survivor.id)?.is_some();
                     if clash {
                         // Both records were booked into the same session: keep one seat.
-                        bookings::cancel(conn, &caller, booking.id, "duplicate record merged")?;
+                        bookings::cancel(conn, &caller, booking.id, "duplicate record merged", turnaround)?;
                         cancelled += 1;
                     }
                     diesel::update(bookings_table::table.filter(bookings_table::id.eq(booking.id)))

@@ -85,7 +85,7 @@ async fn a_coordinator_books_a_resident_and_reads_them_a_reference(db: Db) {
     let s = session(&app, 20, json!({})).await;
     let r = residents(&app, 1).await;
     let res = app
-        .post(&format!("/api/v1/sessions/{s}/bookings"), &token, &json!({"resident_id": r[0], "channel": "phone", "needs_loaner": true, "notes": "スマホなし"}))
+        .post(&format!("/api/v1/sessions/{s}/bookings"), &token, &json!({"resident_id": r[0], "channel": "phone", "needs_loaner": true, "if_no_loaner": "waitlist", "notes": "スマホなし"}))
         .await;
     assert_eq!(res.status(), 201);
     let booking: Value = res.json().await.unwrap();
@@ -96,7 +96,10 @@ async fn a_coordinator_books_a_resident_and_reads_them_a_reference(db: Db) {
         booking["fee_due"], 300,
         "class 100 + loaner 200, fixed at booking"
     );
-    assert_eq!(booking["loaner"], "requested");
+    assert_eq!(
+        booking["loaner"], "waitlisted",
+        "the venue has no devices: the request waits for one"
+    );
     let reference = booking["reference"].as_str().unwrap();
     assert_eq!(reference.len(), 6);
     assert!(

@@ -13,6 +13,7 @@ mod enrolments;
 mod errors;
 mod health;
 mod isolation;
+mod loaners;
 mod migrations;
 mod openapi;
 mod residents;

@@ -71,6 +71,18 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/residents/{id}/merge"),
     ("post", "/api/v1/series/{id}/enrolments"),
     ("post", "/api/v1/enrolments/{id}/cancel"),
+    ("get", "/api/v1/devices"),
+    ("post", "/api/v1/devices"),
+    ("get", "/api/v1/devices/{id}"),
+    ("post", "/api/v1/devices/{id}/status"),
+    ("get", "/api/v1/loans"),
+    ("post", "/api/v1/loans"),
+    ("post", "/api/v1/loans/{id}/return"),
+    ("post", "/api/v1/payments"),
+    ("post", "/api/v1/payments/{id}/refund"),
+    ("get", "/api/v1/residents/{id}/balance"),
+    ("get", "/api/v1/sessions/{id}/fees"),
+    ("get", "/api/v1/venues/{id}/cash-sheet"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

@@ -1,0 +1,281 @@
+//! `/api/v1/devices`: the loaner inventory and each device's history.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::queries;
+use super::types::{
+    Device, DeviceEvent, DeviceFilter, DeviceRow, DeviceStatusChange, Loan, NewDevice,
+};
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::db::{DeviceId, VenueId, write_tx};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::ApiJson;
+use crate::pagination::{self, Page};
+use crate::state::AppState;
+use crate::validate::{Checker, optional_text, required_text};
+use crate::venues::routes::WRITERS;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_device)
+        .service(list_devices)
+        .service(get_device)
+        .service(change_status);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    pub device: Device,
+    /// Every status change and loan, oldest first.
+    pub history: Vec<DeviceEvent>,
+    pub loans: Vec<Loan>,
+}
+
+/// Add a loaner device to a venue's pool.
+#[utoipa::path(
+    tag = "devices",
+    security(("bearer" = [])),
+    request_body = NewDevice,
+    responses(
+        (status = 201, description = "Added", body = Device),
+        (status = 409, description = "Asset tag already used (`asset_tag_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or unknown venue", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/devices")]
+async fn create_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<NewDevice>,
+) -> AppResult<HttpResponse> {
+    caller.require(WRITERS)?;
+    let req = body.0;
+    let mut v = Checker::new();
+    let asset_tag = v.check("asset_tag", required_text(&req.asset_tag, 50));
+    if !["smartphone", "tablet", "other"].contains(&req.kind.as_str()) {
+        v.fail("kind", "must be smartphone, tablet or other");
+    }
+    let os = v.check("os", required_text(&req.os, 50));
+    let os_version = v.check("os_version", optional_text(req.os_version.as_deref(), 50));
+    let model = v.check("model", required_text(&req.model, 100));
+    let notes = v.check(
+        "condition_notes",
+        optional_text(req.condition_notes.as_deref(), 1000),
+    );
+    v.finish()?;
+    let device = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                crate::venues::queries::find(
+                    conn,
+                    caller.organisation_id,
+                    VenueId(req.home_venue_id),
+                )?
+                .ok_or_else(|| AppError::invalid_field("home_venue_id", "no such venue"))?;
+                if queries::asset_tag_taken(conn, caller.organisation_id, &asset_tag)? {
+                    return Err(AppError::conflict(
+                        "asset_tag_taken",
+                        format!("the asset tag {asset_tag} is already used"),
+                    ));
+                }
+                let now = Utc::now().naive_utc();
+                let row = DeviceRow {
+                    id: DeviceId::generate(),
+                    organisation_id: caller.organisation_id,
+                    asset_tag,
+                    kind: req.kind.clone(),
+                    os,
+                    os_version,
+                    model,
+                    home_venue_id: VenueId(req.home_venue_id),
+                    status: "available".into(),
+                    condition_notes: notes,
+                    created_at: now,
+                    updated_at: now,
+                };
+                queries::insert(conn, &row).map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => AppError::conflict("asset_tag_taken", "the asset tag is already used"),
+                    other => other.into(),
+                })?;
+                queries::record_event(
+                    conn,
+                    row.id,
+                    "created",
+                    &format!("added to the pool as {}", row.asset_tag),
+                    Some(caller.account_id),
+                )?;
+                audit::record(
+                    conn,
+                    AuditEntry {
+                        organisation_id: caller.organisation_id,
+                        actor_id: Some(caller.account_id),
+                        action: "device.create",
+                        entity: "device",
+                        entity_id: row.id.to_string(),
+                        summary: format!("added {} ({})", row.asset_tag, row.model),
+                    },
+                )?;
+                Ok(Device::from(row))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(device))
+}
+
+/// List devices.
+#[utoipa::path(
+    tag = "devices",
+    security(("bearer" = [])),
+    params(DeviceFilter),
+    responses((status = 200, description = "One page of devices", body = Page<Device>))
+)]
+#[get("/devices")]
+async fn list_devices(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<DeviceFilter>,
+) -> AppResult<web::Json<Page<Device>>> {
+    let limit = pagination::limit(filter.limit)?;
+    let filter = filter.into_inner();
+    let rows = state
+        .db(move |conn| Ok(queries::list(conn, caller.organisation_id, &filter, limit)?))
+        .await?;
+    let items = rows.into_iter().map(Device::from).collect();
+    Ok(web::Json(pagination::page(items, limit, |d| {
+        d.id.to_string()
+    })))
+}
+
+/// One device with its full history.
+#[utoipa::path(
+    tag = "devices",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Device id")),
+    responses(
+        (status = 200, description = "The device", body = DeviceDetail),
+        (status = 404, description = "No such device in this organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/devices/{id}")]
+async fn get_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<DeviceDetail>> {
+    let id = DeviceId(id.into_inner());
+    let detail = state
+        .db(move |conn| {
+            let row = queries::find(conn, caller.organisation_id, id)?
+                .ok_or_else(|| AppError::not_found("device"))?;
+            let history = queries::events(conn, id)?
+                .into_iter()
+                .map(|(kind, detail, actor_id, at)| DeviceEvent {
+                    kind,
+                    detail,
+                    actor_id,
+                    at: at.and_utc(),
+                })
+                .collect();
+            let loans = queries::loans_of_device(conn, id)?
+                .into_iter()
+                .map(Loan::from)
+                .collect();
+            Ok(DeviceDetail {
+                device: row.into(),
+                history,
+                loans,
+            })
+        })
+        .await?;
+    Ok(web::Json(detail))
+}
+
+/// Send a device to maintenance, back to the pool, or retire it.
+#[utoipa::path(
+    tag = "devices",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Device id")),
+    request_body = DeviceStatusChange,
+    responses(
+        (status = 200, description = "Changed", body = Device),
+        (status = 404, description = "No such device in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "On loan or retired (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/devices/{id}/status")]
+async fn change_status(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<DeviceStatusChange>,
+) -> AppResult<web::Json<Device>> {
+    caller.require(WRITERS)?;
+    let id = DeviceId(id.into_inner());
+    let to = body.0.status.clone();
+    if !["available", "maintenance", "retired"].contains(&to.as_str()) {
+        return Err(AppError::invalid_field(
+            "status",
+            "must be available, maintenance or retired",
+        ));
+    }
+    let note = optional_text(body.0.note.as_deref(), 1000)
+        .map_err(|m| AppError::invalid_field("note", m))?;
+    let device = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let row = queries::find(conn, caller.organisation_id, id)?
+                    .ok_or_else(|| AppError::not_found("device"))?;
+                // A device on loan changes state only by its return; retired is final.
+                if !queries::set_status(
+                    conn,
+                    id,
+                    &["available", "maintenance"],
+                    &to,
+                    note.as_deref(),
+                )? {
+                    return Err(AppError::conflict(
+                        "invalid_transition",
+                        format!("a {} device cannot become {to}", row.status),
+                    ));
+                }
+                queries::record_event(
+                    conn,
+                    id,
+                    "status",
+                    &format!(
+                        "{} → {to}{}",
+                        row.status,
+                        note.as_deref()
+                            .map(|n| format!(": {n}"))
+                            .unwrap_or_default()
+                    ),
+                    Some(caller.account_id),
+                )?;
+                audit::record(
+                    conn,
+                    AuditEntry {
+                        organisation_id: caller.organisation_id,
+                        actor_id: Some(caller.account_id),
+                        action: "device.status",
+                        entity: "device",
+                        entity_id: id.to_string(),
+                        summary: format!("{} → {to}", row.status),
+                    },
+                )?;
+                Ok(Device::from(
+                    queries::find(conn, caller.organisation_id, id)?
+                        .ok_or_else(|| AppError::not_found("device"))?,
+                ))
+            })
+        })
+        .await?;
+    Ok(web::Json(device))
+}
