@@ -41,6 +41,13 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     pub schedule: ScheduleSettings,
     pub loaners: LoanerSettings,
+    pub tickets: TicketSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketSettings {
+    /// A resolved ticket closes by itself after this many days.
+    pub auto_close_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,6 +162,7 @@ impl Default for Settings {
             loaners: LoanerSettings {
                 turnaround_minutes: 30,
             },
+            tickets: TicketSettings { auto_close_days: 7 },
         }
     }
 }

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "bookings", description = "Seats, waitlists, cancellations and attendance"),
         (name = "devices", description = "Loaner devices, reservations and loans"),
         (name = "fees", description = "Payments, refunds, balances and the cash sheet"),
+        (name = "tickets", description = "The ICT consultation desk"),
         (name = "audit", description = "Who changed what"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -22,7 +22,7 @@ use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
     audit, auth, bookings, bootstrap, courses, devices, fees, health, organisations, residents,
-    schedule, staff, telemetry, venues,
+    schedule, staff, telemetry, tickets, venues,
 };
 
 pub struct Application {
@@ -46,7 +46,11 @@ impl Application {
         }
         // Pay for the dummy hash now rather than in the first login.
         web::block(auth::password::warm_up).await?;
-        schedule::job::spawn(pool.clone(), settings.schedule.clone());
+        schedule::job::spawn(
+            pool.clone(),
+            settings.schedule.clone(),
+            settings.tickets.auto_close_days,
+        );
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, pool, settings)?;
@@ -103,6 +107,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     devices::routes::configure(cfg);
     devices::loans::configure(cfg);
     fees::routes::configure(cfg);
+    tickets::routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

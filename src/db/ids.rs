@@ -132,3 +132,4 @@ define_id!(BookingId);
 define_id!(DeviceId);
 define_id!(LoanId);
 define_id!(PaymentId);
+define_id!(TicketId);

@@ -13,7 +13,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use ids::{
     AccountId, AuthSessionId, BookingId, ClosureId, CourseId, DeviceId, LoanId, OrganisationId,
-    PaymentId, ResidentId, SeriesId, SessionId, VenueId,
+    PaymentId, ResidentId, SeriesId, SessionId, TicketId, VenueId,
 };
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -407,6 +407,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_categories (id) {
+        id -> Text,
+        organisation_id -> Nullable<Text>,
+        code -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        organisation_id -> Text,
+        channel -> Text,
+        status -> Text,
+        priority -> Text,
+        category -> Text,
+        subject -> Text,
+        description -> Nullable<Text>,
+        device -> Nullable<Text>,
+        os -> Nullable<Text>,
+        resident_id -> Nullable<Text>,
+        booking_id -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        venue_id -> Nullable<Text>,
+        queue_date -> Nullable<Date>,
+        queue_number -> Nullable<Integer>,
+        called_at -> Nullable<Timestamp>,
+        assignee_id -> Nullable<Text>,
+        taken_by -> Text,
+        first_response_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_queue_counters (venue_id, local_date) {
+        venue_id -> Text,
+        local_date -> Date,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> Text,
+        ticket_id -> Text,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        body -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_messages (id) {
+        id -> Text,
+        ticket_id -> Text,
+        to_email -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(bookings -> sessions (session_id));
 diesel::joinable!(loans -> devices (device_id));
 diesel::joinable!(bookings -> residents (resident_id));
@@ -449,6 +522,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_instructors,
     sessions,
     staff_accounts,
+    ticket_categories,
+    ticket_events,
+    ticket_messages,
+    ticket_queue_counters,
+    tickets,
     topics,
     venues,
 );

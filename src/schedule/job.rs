@@ -88,8 +88,27 @@ fn extend_claimed(conn: &mut DbConnection, settings: &ScheduleSettings) -> Resul
     Ok(added)
 }
 
-/// Runs the job now and then every `extend_interval_secs`, until the process ends.
-pub fn spawn(pool: Pool, settings: ScheduleSettings) {
+/// Closes tickets resolved more than `days` ago, under its own lease.
+pub fn close_resolved_tickets(
+    conn: &mut DbConnection,
+    days: i64,
+    holder: &str,
+) -> Result<Option<usize>, AppError> {
+    const TICKET_LEASE: &str = "close_tickets";
+    let until = Utc::now().naive_utc() + chrono::Duration::minutes(LEASE_MINUTES);
+    if !queries::claim_lease(conn, TICKET_LEASE, holder, until)? {
+        return Ok(None);
+    }
+    let cutoff = Utc::now().naive_utc() - chrono::Duration::days(days);
+    let result = write_tx(conn, |conn| {
+        Ok::<_, AppError>(crate::tickets::queries::close_resolved_before(conn, cutoff)?.len())
+    });
+    queries::release_lease(conn, TICKET_LEASE, holder)?;
+    result.map(Some)
+}
+
+/// Runs the jobs now and then every `extend_interval_secs`, until the process ends.
+pub fn spawn(pool: Pool, settings: ScheduleSettings, ticket_close_days: i64) {
     if settings.extend_interval_secs == 0 {
         return;
     }
@@ -101,6 +120,9 @@ pub fn spawn(pool: Pool, settings: ScheduleSettings) {
             let (pool, settings, holder) = (pool.clone(), settings.clone(), holder.clone());
             let run = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
+                if let Err(e) = close_resolved_tickets(&mut conn, ticket_close_days, &holder) {
+                    tracing::warn!(error = %e, "closing resolved tickets failed");
+                }
                 extend_all(&mut conn, &settings, &holder)
             })
             .await;

@@ -20,4 +20,5 @@ mod residents;
 mod schedule;
 mod schedule_job;
 mod staff;
+mod tickets;
 mod venues;

@@ -83,6 +83,18 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/residents/{id}/balance"),
     ("get", "/api/v1/sessions/{id}/fees"),
     ("get", "/api/v1/venues/{id}/cash-sheet"),
+    ("get", "/api/v1/tickets"),
+    ("post", "/api/v1/tickets"),
+    ("get", "/api/v1/tickets/counts"),
+    ("get", "/api/v1/tickets/stats"),
+    ("get", "/api/v1/tickets/{id}"),
+    ("post", "/api/v1/tickets/{id}/transitions"),
+    ("post", "/api/v1/tickets/{id}/assign"),
+    ("post", "/api/v1/tickets/{id}/notes"),
+    ("post", "/api/v1/tickets/{id}/call"),
+    ("get", "/api/v1/venues/{id}/queue"),
+    ("get", "/api/v1/ticket-categories"),
+    ("post", "/api/v1/ticket-categories"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

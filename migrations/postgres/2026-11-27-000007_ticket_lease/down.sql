@@ -1,0 +1,1 @@
+DELETE FROM job_leases WHERE name = 'close_tickets';

@@ -1,0 +1,1 @@
+INSERT INTO job_leases (name, holder, lease_until) VALUES ('close_tickets', NULL, NULL);

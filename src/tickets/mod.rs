@@ -1,0 +1,9 @@
+//! The ICT consultation desk: tickets taken by visit, phone, email, FAX or
+//! web, a walk-in queue per venue and day, states, assignment, a timeline of
+//! notes and replies, and statistics.
+
+pub mod queries;
+pub mod routes;
+pub mod service;
+pub mod stats;
+pub mod types;

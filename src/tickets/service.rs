@@ -1,0 +1,400 @@
+//! Ticket rules: taking a question (with a queue number, or resolved on the
+//! spot), moving it through its states, assigning it, notes and replies.
+
+use chrono::Utc;
+
+use super::queries::{self, TicketChanges};
+use super::types::{CHANNELS, NewTicket, PRIORITIES, TicketRow, TicketStatus};
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::db::{AccountId, DbConnection, ResidentId, TicketId, VenueId};
+use crate::error::{AppError, AppResult};
+use crate::residents::names;
+use crate::staff::types::Role;
+use crate::validate::{Checker, optional_text, required_text};
+
+fn audit(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: &str,
+    id: TicketId,
+    summary: String,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        AuditEntry {
+            organisation_id: caller.organisation_id,
+            actor_id: Some(caller.account_id),
+            action,
+            entity: "ticket",
+            entity_id: id.to_string(),
+            summary,
+        },
+    )?;
+    Ok(())
+}
+
+/// Takes a question. Call inside a write transaction.
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    tz: &chrono_tz::Tz,
+    req: &NewTicket,
+) -> AppResult<TicketRow> {
+    let mut v = Checker::new();
+    if !CHANNELS.contains(&req.channel.as_str()) {
+        v.fail("channel", format!("must be one of {}", CHANNELS.join(", ")));
+    }
+    let priority = req.priority.clone().unwrap_or_else(|| "normal".into());
+    if !PRIORITIES.contains(&priority.as_str()) {
+        v.fail(
+            "priority",
+            format!("must be one of {}", PRIORITIES.join(", ")),
+        );
+    }
+    let subject = v.check("subject", required_text(&req.subject, 200));
+    let description = v.check(
+        "description",
+        optional_text(req.description.as_deref(), 8000),
+    );
+    let device = v.check("device", optional_text(req.device.as_deref(), 100));
+    let os = v.check("os", optional_text(req.os.as_deref(), 100));
+    let contact_name = v.check(
+        "contact_name",
+        optional_text(req.contact_name.as_deref(), 100),
+    );
+    let contact_phone = req
+        .contact_phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| v.check("contact_phone", names::normalise_phone(p)));
+    let contact_email = req
+        .contact_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            v.check(
+                "contact_email",
+                crate::staff::types::Email::parse(e).map(|e| e.as_str().to_owned()),
+            )
+        });
+    let answer = v.check(
+        "resolved_with",
+        optional_text(req.resolved_with.as_deref(), 8000),
+    );
+    if req.channel == "email" && req.resident_id.is_none() && contact_email.is_none() {
+        v.fail(
+            "contact_email",
+            "an email question needs the requester's address",
+        );
+    }
+    if req.channel == "face_to_face" && req.venue_id.is_none() {
+        v.fail("venue_id", "a face-to-face question is taken at a venue");
+    }
+    v.finish()?;
+    let codes = queries::category_codes(conn, caller.organisation_id)?;
+    if !codes.iter().any(|(code, _, _)| *code == req.category) {
+        return Err(AppError::invalid_field(
+            "category",
+            "unknown category (see GET /api/v1/ticket-categories)",
+        ));
+    }
+    let resident = match req.resident_id {
+        Some(id) => Some(
+            crate::residents::queries::find(conn, caller.organisation_id, ResidentId(id))?
+                .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?,
+        ),
+        None => None,
+    };
+    let now = Utc::now();
+    let (queue_date, queue_number) = match req.venue_id {
+        Some(venue) => {
+            crate::venues::queries::find(conn, caller.organisation_id, VenueId(venue))?
+                .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?;
+            if req.channel == "face_to_face" && answer.is_none() {
+                let today = now.with_timezone(tz).date_naive();
+                (
+                    Some(today),
+                    Some(queries::next_queue_number(conn, VenueId(venue), today)?),
+                )
+            } else {
+                (None, None)
+            }
+        }
+        None => (None, None),
+    };
+    let resolved = answer.is_some();
+    let row = TicketRow {
+        id: TicketId::generate(),
+        organisation_id: caller.organisation_id,
+        channel: req.channel.clone(),
+        status: if resolved {
+            TicketStatus::Resolved.as_str().into()
+        } else {
+            TicketStatus::New.as_str().into()
+        },
+        priority,
+        category: req.category.clone(),
+        subject,
+        description,
+        device,
+        os,
+        resident_id: resident.as_ref().map(|r| r.id.to_string()),
+        booking_id: None,
+        contact_name: contact_name.or_else(|| resident.as_ref().map(|r| r.display_name())),
+        contact_phone: contact_phone.or_else(|| resident.as_ref().and_then(|r| r.phone.clone())),
+        contact_email: contact_email.or_else(|| resident.as_ref().and_then(|r| r.email.clone())),
+        venue_id: req.venue_id.map(|v| v.to_string()),
+        queue_date,
+        queue_number,
+        called_at: None,
+        assignee_id: if resolved {
+            Some(caller.account_id.to_string())
+        } else {
+            None
+        },
+        taken_by: caller.account_id.to_string(),
+        first_response_at: resolved.then(|| now.naive_utc()),
+        resolved_at: resolved.then(|| now.naive_utc()),
+        closed_at: None,
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    queries::insert(conn, &row)?;
+    queries::record_event(
+        conn,
+        row.id,
+        "created",
+        None,
+        Some(TicketStatus::New.as_str()),
+        None,
+        Some(caller.account_id),
+    )?;
+    if let Some(answer) = &answer {
+        queries::record_event(
+            conn,
+            row.id,
+            "reply",
+            None,
+            None,
+            Some(answer),
+            Some(caller.account_id),
+        )?;
+        queries::record_event(
+            conn,
+            row.id,
+            "status",
+            Some("new"),
+            Some("resolved"),
+            Some("resolved on the spot"),
+            Some(caller.account_id),
+        )?;
+    }
+    audit(
+        conn,
+        caller,
+        "ticket.create",
+        row.id,
+        format!("{} via {} ({})", row.category, row.channel, row.status),
+    )?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult<TicketRow> {
+    let row = queries::find(conn, caller.organisation_id, id)?
+        .ok_or_else(|| AppError::not_found("ticket"))?;
+    // Volunteers work their own queue and the unassigned one.
+    if caller.role == Role::Volunteer
+        && row
+            .assignee_id
+            .as_deref()
+            .is_some_and(|a| a != caller.account_id.to_string())
+    {
+        return Err(AppError::not_found("ticket"));
+    }
+    Ok(row)
+}
+
+/// Moves a ticket along its allowed transitions; anything else is 409.
+pub fn transition(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TicketId,
+    to: TicketStatus,
+    note: Option<&str>,
+) -> AppResult<TicketRow> {
+    let row = find(conn, caller, id)?;
+    let from = row.status();
+    if !from.can_become(to) {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("a {} ticket cannot become {}", from.as_str(), to.as_str()),
+        ));
+    }
+    if to == TicketStatus::Assigned && row.assignee_id.is_none() {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            "assign it to someone: POST /tickets/{id}/assign",
+        ));
+    }
+    let now = Utc::now().naive_utc();
+    let mut changes = TicketChanges {
+        status: Some(to.as_str().into()),
+        ..Default::default()
+    };
+    match to {
+        TicketStatus::InProgress if row.first_response_at.is_none() => {
+            changes.first_response_at = Some(Some(now))
+        }
+        TicketStatus::Resolved => changes.resolved_at = Some(Some(now)),
+        TicketStatus::Closed => changes.closed_at = Some(Some(now)),
+        _ => {}
+    }
+    if to == TicketStatus::InProgress && from == TicketStatus::Resolved {
+        changes.resolved_at = Some(None);
+    }
+    if !queries::update_from(conn, id, from.as_str(), changes)? {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            "the ticket changed meanwhile: reload it",
+        ));
+    }
+    queries::record_event(
+        conn,
+        id,
+        "status",
+        Some(from.as_str()),
+        Some(to.as_str()),
+        note,
+        Some(caller.account_id),
+    )?;
+    audit(
+        conn,
+        caller,
+        "ticket.transition",
+        id,
+        format!("{} → {}", from.as_str(), to.as_str()),
+    )?;
+    queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// Assigns (or reassigns) a ticket to a volunteer or coordinator; a new or
+/// triaged ticket becomes `assigned`.
+pub fn assign(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TicketId,
+    assignee: AccountId,
+    note: Option<&str>,
+) -> AppResult<TicketRow> {
+    let row = find(conn, caller, id)?;
+    if caller.role == Role::Volunteer && assignee != caller.account_id {
+        return Err(AppError::forbidden(
+            "forbidden",
+            "a volunteer may only take a ticket for themselves",
+        ));
+    }
+    let person = crate::staff::queries::find(conn, caller.organisation_id, assignee)?
+        .filter(|a| a.active && matches!(a.role.as_str(), "volunteer" | "coordinator" | "admin"))
+        .ok_or_else(|| {
+            AppError::invalid_field(
+                "assignee_id",
+                "not an active volunteer or coordinator of this organisation",
+            )
+        })?;
+    let from = row.status();
+    if !from.is_open() {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("a {} ticket cannot be assigned", from.as_str()),
+        ));
+    }
+    let to = if matches!(from, TicketStatus::New | TicketStatus::Triaged) {
+        TicketStatus::Assigned
+    } else {
+        from
+    };
+    let changes = TicketChanges {
+        status: Some(to.as_str().into()),
+        assignee_id: Some(Some(person.id.to_string())),
+        ..Default::default()
+    };
+    if !queries::update_from(conn, id, from.as_str(), changes)? {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            "the ticket changed meanwhile: reload it",
+        ));
+    }
+    let body = format!(
+        "assigned to {}{}",
+        person.name,
+        note.map(|n| format!(": {n}")).unwrap_or_default()
+    );
+    queries::record_event(
+        conn,
+        id,
+        "assigned",
+        Some(from.as_str()),
+        Some(to.as_str()),
+        Some(&body),
+        Some(caller.account_id),
+    )?;
+    audit(
+        conn,
+        caller,
+        "ticket.assign",
+        id,
+        format!("assigned to {}", person.email),
+    )?;
+    queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// Adds an internal note or a reply; a reply to an email requester is queued
+/// for the mail outbox, and the first reply counts as the first response.
+pub fn note(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TicketId,
+    body: &str,
+    reply: bool,
+) -> AppResult<TicketRow> {
+    let row = find(conn, caller, id)?;
+    let body = required_text(body, 8000).map_err(|m| AppError::invalid_field("body", m))?;
+    queries::record_event(
+        conn,
+        id,
+        if reply { "reply" } else { "note" },
+        None,
+        None,
+        Some(&body),
+        Some(caller.account_id),
+    )?;
+    if reply {
+        if row.channel == "email"
+            && let Some(to) = &row.contact_email
+        {
+            queries::queue_message(conn, id, to, &body)?;
+        }
+        if row.first_response_at.is_none() {
+            queries::update_from(
+                conn,
+                id,
+                &row.status,
+                TicketChanges {
+                    first_response_at: Some(Some(Utc::now().naive_utc())),
+                    ..Default::default()
+                },
+            )?;
+        }
+    }
+    audit(
+        conn,
+        caller,
+        if reply { "ticket.reply" } else { "ticket.note" },
+        id,
+        "added to the timeline".into(),
+    )?;
+    queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
+}

@@ -1,0 +1,319 @@
+//! Tickets: their state machine, rows, requests and answers.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::tickets;
+use crate::db::{OrganisationId, TicketId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    New,
+    Triaged,
+    Assigned,
+    InProgress,
+    WaitingOnResident,
+    Resolved,
+    Closed,
+    Cancelled,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 8] = [
+        TicketStatus::New,
+        TicketStatus::Triaged,
+        TicketStatus::Assigned,
+        TicketStatus::InProgress,
+        TicketStatus::WaitingOnResident,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+        TicketStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::New => "new",
+            TicketStatus::Triaged => "triaged",
+            TicketStatus::Assigned => "assigned",
+            TicketStatus::InProgress => "in_progress",
+            TicketStatus::WaitingOnResident => "waiting_on_resident",
+            TicketStatus::Resolved => "resolved",
+            TicketStatus::Closed => "closed",
+            TicketStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The one table of allowed moves: new → triaged → assigned →
+    /// in_progress ⇄ waiting_on_resident → resolved → closed; resolved can be
+    /// reopened; new or triaged can be cancelled (duplicate, spam).
+    pub fn can_become(self, next: TicketStatus) -> bool {
+        use TicketStatus::*;
+        matches!(
+            (self, next),
+            (New, Triaged)
+                | (New, Cancelled)
+                | (Triaged, Assigned)
+                | (Triaged, Cancelled)
+                | (Assigned, InProgress)
+                | (InProgress, WaitingOnResident)
+                | (WaitingOnResident, InProgress)
+                | (InProgress, Resolved)
+                | (WaitingOnResident, Resolved)
+                | (Resolved, InProgress)
+                | (Resolved, Closed)
+        )
+    }
+
+    /// Still waiting for the centre to act.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            TicketStatus::Resolved | TicketStatus::Closed | TicketStatus::Cancelled
+        )
+    }
+}
+
+pub const CHANNELS: &[&str] = &["face_to_face", "phone", "email", "fax", "web"];
+pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tickets)]
+pub struct TicketRow {
+    pub id: TicketId,
+    pub organisation_id: OrganisationId,
+    pub channel: String,
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub device: Option<String>,
+    pub os: Option<String>,
+    pub resident_id: Option<String>,
+    pub booking_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub venue_id: Option<String>,
+    pub queue_date: Option<NaiveDate>,
+    pub queue_number: Option<i32>,
+    pub called_at: Option<NaiveDateTime>,
+    pub assignee_id: Option<String>,
+    pub taken_by: String,
+    pub first_response_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TicketRow {
+    pub fn status(&self) -> TicketStatus {
+        TicketStatus::parse(&self.status).unwrap_or(TicketStatus::New)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Requester {
+    pub resident_id: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub channel: String,
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub device: Option<String>,
+    pub os: Option<String>,
+    pub requester: Requester,
+    pub booking_id: Option<String>,
+    pub venue_id: Option<String>,
+    /// The walk-in number of the venue's day (1, 2, 3 …).
+    pub queue_number: Option<i32>,
+    pub queue_date: Option<NaiveDate>,
+    pub called_at: Option<DateTime<Utc>>,
+    pub assignee_id: Option<String>,
+    /// Who took the question.
+    pub taken_by: String,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TicketRow> for Ticket {
+    fn from(r: TicketRow) -> Self {
+        Ticket {
+            id: r.id,
+            channel: r.channel,
+            status: r.status,
+            priority: r.priority,
+            category: r.category,
+            subject: r.subject,
+            description: r.description,
+            device: r.device,
+            os: r.os,
+            requester: Requester {
+                resident_id: r.resident_id,
+                name: r.contact_name,
+                phone: r.contact_phone,
+                email: r.contact_email,
+            },
+            booking_id: r.booking_id,
+            venue_id: r.venue_id,
+            queue_number: r.queue_number,
+            queue_date: r.queue_date,
+            called_at: r.called_at.map(|t| t.and_utc()),
+            assignee_id: r.assignee_id,
+            taken_by: r.taken_by,
+            first_response_at: r.first_response_at.map(|t| t.and_utc()),
+            resolved_at: r.resolved_at.map(|t| t.and_utc()),
+            closed_at: r.closed_at.map(|t| t.and_utc()),
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    /// `created`, `status`, `assigned`, `note` (internal) or `reply` (to the requester).
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub body: Option<String>,
+    pub actor_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// Notes, replies and state changes, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    /// `face_to_face`, `phone`, `email`, `fax` or `web`.
+    pub channel: String,
+    /// A category code (see `GET /api/v1/ticket-categories`).
+    pub category: String,
+    pub subject: String,
+    pub description: Option<String>,
+    /// `low`, `normal` (default), `high` or `urgent`.
+    pub priority: Option<String>,
+    pub device: Option<String>,
+    pub os: Option<String>,
+    /// An existing resident …
+    pub resident_id: Option<uuid::Uuid>,
+    /// … or contact details only (a phone caller may stay anonymous).
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    /// Where a face-to-face question was asked: it gets the day's next queue number.
+    pub venue_id: Option<uuid::Uuid>,
+    /// Answered on the spot: the ticket is logged as resolved with this answer.
+    pub resolved_with: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub to: TicketStatus,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// A volunteer or coordinator of the organisation.
+    pub assignee_id: uuid::Uuid,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub body: String,
+    /// `internal` (staff only, the default) or `reply` (to the requester;
+    /// an email requester gets it by mail).
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub priority: Option<String>,
+    pub assignee_id: Option<uuid::Uuid>,
+    /// `mine` (assigned to the caller) or `unassigned`.
+    pub queue: Option<String>,
+    pub venue_id: Option<uuid::Uuid>,
+    /// Created at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Words in the subject or description (Japanese substrings work).
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<uuid::Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TicketStatus::{self, *};
+
+    #[test]
+    fn the_ticket_state_machine() {
+        let allowed = [
+            (New, Triaged),
+            (New, Cancelled),
+            (Triaged, Assigned),
+            (Triaged, Cancelled),
+            (Assigned, InProgress),
+            (InProgress, WaitingOnResident),
+            (WaitingOnResident, InProgress),
+            (InProgress, Resolved),
+            (WaitingOnResident, Resolved),
+            (Resolved, InProgress),
+            (Resolved, Closed),
+        ];
+        for from in TicketStatus::ALL {
+            for to in TicketStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}
