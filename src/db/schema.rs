@@ -445,6 +445,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        merged_into -> Nullable<Text>,
     }
 }
 
@@ -480,6 +481,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    opening_hours (organisation_id, weekday) {
+        organisation_id -> Text,
+        weekday -> Integer,
+        opens -> Time,
+        closes -> Time,
+    }
+}
+
 diesel::joinable!(bookings -> sessions (session_id));
 diesel::joinable!(loans -> devices (device_id));
 diesel::joinable!(bookings -> residents (resident_id));
@@ -511,6 +521,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     loaner_reservations,
     loans,
     login_failures,
+    opening_hours,
     organisations,
     payments,
     receipt_counters,

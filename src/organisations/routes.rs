@@ -1,7 +1,7 @@
 //! `/api/v1/organisation`: the caller's organisation; admins rename it and
 //! set its timezone.
 
-use actix_web::{get, patch, web};
+use actix_web::{get, patch, put, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -13,10 +13,14 @@ use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
 use crate::staff::types::Role;
 use crate::state::AppState;
+use crate::tickets::sla_view::{self, OpeningHours, WEEKDAYS};
 use crate::validate::{Checker, required_text};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(get_organisation).service(update_organisation);
+    cfg.service(get_organisation)
+        .service(update_organisation)
+        .service(get_opening_hours)
+        .service(set_opening_hours);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,4 +112,105 @@ async fn update_organisation(
         })
         .await?;
     Ok(web::Json(row.into()))
+}
+
+/// The desk's opening hours per weekday (used for service levels). Without
+/// any set, Monday–Friday 09:00–17:00 applies.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Opening hours", body = Vec<OpeningHours>))
+)]
+#[get("/organisation/opening-hours")]
+async fn get_opening_hours(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<web::Json<Vec<OpeningHours>>> {
+    let stored = state
+        .db(move |conn| Ok(sla_view::stored_hours(conn, caller.organisation_id)?))
+        .await?;
+    let hours = if stored.is_empty() {
+        crate::tickets::sla::BusinessCalendar::default_hours()
+            .iter()
+            .enumerate()
+            .filter_map(|(day, h)| h.map(|(opens, closes)| (day as i32, opens, closes)))
+            .collect()
+    } else {
+        stored
+    };
+    Ok(web::Json(
+        hours
+            .into_iter()
+            .map(|(day, opens, closes)| OpeningHours {
+                weekday: WEEKDAYS[day as usize % 7].to_owned(),
+                opens,
+                closes,
+            })
+            .collect(),
+    ))
+}
+
+/// Replace the opening hours (admins). Days not listed are closed.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    request_body = Vec<OpeningHours>,
+    responses(
+        (status = 200, description = "Saved", body = Vec<OpeningHours>),
+        (status = 422, description = "Unknown weekday, a day twice, or closing before opening", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/organisation/opening-hours")]
+async fn set_opening_hours(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<Vec<OpeningHours>>,
+) -> AppResult<web::Json<Vec<OpeningHours>>> {
+    caller.require(&[Role::Admin])?;
+    let mut v = Checker::new();
+    let mut hours = Vec::new();
+    for (i, h) in body.0.iter().enumerate() {
+        match WEEKDAYS.iter().position(|d| *d == h.weekday) {
+            Some(day) if hours.iter().any(|(d, _, _)| *d == day as i32) => {
+                v.fail(&format!("[{i}].weekday"), "appears twice")
+            }
+            Some(_) if h.closes <= h.opens => {
+                v.fail(&format!("[{i}].closes"), "must be after opens")
+            }
+            Some(day) => hours.push((day as i32, h.opens, h.closes)),
+            None => v.fail(&format!("[{i}].weekday"), "must be monday … sunday"),
+        }
+    }
+    v.finish()?;
+    let saved = hours.clone();
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                sla_view::replace_hours(conn, caller.organisation_id, &saved)?;
+                audit::record(
+                    conn,
+                    AuditEntry {
+                        organisation_id: caller.organisation_id,
+                        actor_id: Some(caller.account_id),
+                        action: "organisation.opening_hours",
+                        entity: "organisation",
+                        entity_id: caller.organisation_id.to_string(),
+                        summary: format!("{} open day(s)", saved.len()),
+                    },
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    hours.sort();
+    Ok(web::Json(
+        hours
+            .into_iter()
+            .map(|(day, opens, closes)| OpeningHours {
+                weekday: WEEKDAYS[day as usize].to_owned(),
+                opens,
+                closes,
+            })
+            .collect(),
+    ))
 }

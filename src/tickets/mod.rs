@@ -5,5 +5,7 @@
 pub mod queries;
 pub mod routes;
 pub mod service;
+pub mod sla;
+pub mod sla_view;
 pub mod stats;
 pub mod types;

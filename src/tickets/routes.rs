@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::queries;
 use super::service;
+use super::sla_view;
 use super::stats::{self, Stats};
 use super::types::{
-    Assign, NewNote, NewTicket, Ticket, TicketDetail, TicketFilter, TicketStatus, TimelineEntry,
-    Transition,
+    Assign, LinkTicket, MergeTicket, NewNote, NewTicket, Ticket, TicketDetail, TicketFilter,
+    TicketStatus, TimelineEntry, Transition,
 };
 use crate::auth::Caller;
 use crate::courses::types::topic_code;
@@ -37,6 +38,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(assign)
         .service(add_note)
         .service(call)
+        .service(merge)
+        .service(link)
         .service(queue_board)
         .service(list_categories)
         .service(create_category);
@@ -44,6 +47,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 fn detail(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult<TicketDetail> {
     let row = service::find(conn, caller, id)?;
+    let ticket = sla_view::annotate(conn, caller.organisation_id, vec![row])?
+        .pop()
+        .ok_or_else(|| AppError::not_found("ticket"))?;
     let timeline = queries::timeline(conn, id)?
         .into_iter()
         .map(
@@ -57,10 +63,7 @@ fn detail(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult<T
             },
         )
         .collect();
-    Ok(TicketDetail {
-        ticket: row.into(),
-        timeline,
-    })
+    Ok(TicketDetail { ticket, timeline })
 }
 
 /// Take a question (visit, phone, email, FAX, web). A face-to-face question
@@ -97,7 +100,8 @@ async fn create_ticket(
                 |conn| {
                     let ctx = context(conn, &app, &caller)?;
                     let row = service::create(conn, &caller, &ctx.tz, &request)?;
-                    Answer::new(StatusCode::CREATED, &Ticket::from(row))
+                    let ticket = sla_view::annotate(conn, caller.organisation_id, vec![row])?;
+                    Answer::new(StatusCode::CREATED, &ticket[0])
                 },
             )
         })
@@ -121,19 +125,38 @@ async fn list_tickets(
     let limit = pagination::limit(filter.limit)?;
     let filter = filter.into_inner();
     let scoped = caller.role == Role::Volunteer;
-    let rows = state
+    let by_sla = match filter.sla.as_deref() {
+        None => None,
+        Some(s @ ("overdue" | "at_risk")) => Some(s.to_owned()),
+        Some(_) => return Err(AppError::invalid_field("sla", "must be overdue or at_risk")),
+    };
+    let items: Vec<Ticket> = state
         .db(move |conn| {
-            Ok(queries::list(
+            // Service levels are computed, not stored: filtering by them reads
+            // the organisation's matching tickets (bounded) first.
+            let fetch = if by_sla.is_some() { 5000 } else { limit };
+            let rows = queries::list(
                 conn,
                 caller.organisation_id,
                 &filter,
                 caller.account_id,
                 scoped,
-                limit,
-            )?)
+                fetch,
+            )?;
+            let tickets = sla_view::annotate(conn, caller.organisation_id, rows)?;
+            Ok(match by_sla.as_deref() {
+                Some("overdue") => tickets
+                    .into_iter()
+                    .filter(|t| t.sla.as_ref().is_some_and(|s| s.overdue))
+                    .collect(),
+                Some(_) => tickets
+                    .into_iter()
+                    .filter(|t| t.sla.as_ref().is_some_and(|s| s.at_risk))
+                    .collect(),
+                None => tickets,
+            })
         })
         .await?;
-    let items = rows.into_iter().map(Ticket::from).collect();
     Ok(web::Json(pagination::page(items, limit, |t| {
         t.id.to_string()
     })))
@@ -196,17 +219,20 @@ async fn ticket_stats(
     if q.to <= q.from {
         return Err(AppError::invalid_field("to", "must be after from"));
     }
-    let rows = state
+    let figures = state
         .db(move |conn| {
-            Ok(queries::created_between(
+            let rows = queries::created_between(
                 conn,
                 caller.organisation_id,
                 q.from.naive_utc(),
                 q.to.naive_utc(),
-            )?)
+            )?;
+            let cal = sla_view::calendar(conn, caller.organisation_id)?;
+            Ok(stats::compute(&rows, |a, b| {
+                cal.business_minutes_between(a.and_utc(), b.and_utc())
+            }))
         })
         .await?;
-    let figures = stats::compute(&rows);
     match q.format.as_deref() {
         Some("csv") => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
@@ -388,7 +414,10 @@ async fn call(
                     Some("called to the desk"),
                     Some(caller.account_id),
                 )?;
-                Ok(Ticket::from(service::find(conn, &caller, id)?))
+                let row = service::find(conn, &caller, id)?;
+                sla_view::annotate(conn, caller.organisation_id, vec![row])?
+                    .pop()
+                    .ok_or_else(|| AppError::not_found("ticket"))
             })
         })
         .await?;
@@ -552,4 +581,69 @@ async fn create_category(
         label,
         custom: true,
     }))
+}
+
+/// Merge this duplicate into another ticket (timeline kept, no message sent).
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The duplicate")),
+    request_body = MergeTicket,
+    responses(
+        (status = 200, description = "Merged: the surviving ticket", body = TicketDetail),
+        (status = 404, description = "Either ticket is not in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same ticket, or already merged or closed (`invalid_merge`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tickets/{id}/merge")]
+async fn merge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<MergeTicket>,
+) -> AppResult<web::Json<TicketDetail>> {
+    caller.require(WRITERS)?;
+    let id = TicketId(id.into_inner());
+    let into = TicketId(body.0.into_id);
+    let ticket = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let survivor = service::merge(conn, &caller, id, into)?;
+                detail(conn, &caller, survivor.id)
+            })
+        })
+        .await?;
+    Ok(web::Json(ticket))
+}
+
+/// Link a ticket to a resident and/or a booking (a follow-up appointment).
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = LinkTicket,
+    responses(
+        (status = 200, description = "Linked", body = TicketDetail),
+        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown resident or booking", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tickets/{id}/links")]
+async fn link(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<LinkTicket>,
+) -> AppResult<web::Json<TicketDetail>> {
+    let id = TicketId(id.into_inner());
+    let (resident, booking) = (body.0.resident_id, body.0.booking_id);
+    let ticket = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                service::link(conn, &caller, id, resident, booking)?;
+                detail(conn, &caller, id)
+            })
+        })
+        .await?;
+    Ok(web::Json(ticket))
 }

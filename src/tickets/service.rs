@@ -161,6 +161,7 @@ pub fn create(
         closed_at: None,
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
+        merged_into: None,
     };
     queries::insert(conn, &row)?;
     queries::record_event(
@@ -396,5 +397,113 @@ pub fn note(
         id,
         "added to the timeline".into(),
     )?;
+    queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// Merges a duplicate into another ticket: the duplicate's timeline moves to
+/// the survivor, the duplicate is closed pointing to it, and nothing is sent
+/// to the requester.
+pub fn merge(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TicketId,
+    into: TicketId,
+) -> AppResult<TicketRow> {
+    use crate::db::schema::{ticket_events, tickets};
+    use diesel::prelude::*;
+    let duplicate = find(conn, caller, id)?;
+    let survivor = find(conn, caller, into)?;
+    if duplicate.id == survivor.id
+        || duplicate.merged_into.is_some()
+        || survivor.merged_into.is_some()
+    {
+        return Err(AppError::conflict(
+            "invalid_merge",
+            "merge two different tickets that are not merged already",
+        ));
+    }
+    if matches!(duplicate.status(), TicketStatus::Closed) {
+        return Err(AppError::conflict(
+            "invalid_merge",
+            "the duplicate is already closed",
+        ));
+    }
+    diesel::update(ticket_events::table.filter(ticket_events::ticket_id.eq(duplicate.id)))
+        .set(ticket_events::ticket_id.eq(survivor.id))
+        .execute(conn)?;
+    let now = Utc::now().naive_utc();
+    diesel::update(tickets::table.filter(tickets::id.eq(duplicate.id)))
+        .set((
+            tickets::status.eq(TicketStatus::Closed.as_str()),
+            tickets::closed_at.eq(now),
+            tickets::merged_into.eq(survivor.id.to_string()),
+            tickets::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let note = format!("merged duplicate {} ({})", duplicate.id, duplicate.subject);
+    queries::record_event(
+        conn,
+        survivor.id,
+        "note",
+        None,
+        None,
+        Some(&note),
+        Some(caller.account_id),
+    )?;
+    queries::record_event(
+        conn,
+        duplicate.id,
+        "status",
+        Some(duplicate.status.as_str()),
+        Some("closed"),
+        Some(&format!("merged into {}", survivor.id)),
+        Some(caller.account_id),
+    )?;
+    audit(
+        conn,
+        caller,
+        "ticket.merge",
+        duplicate.id,
+        format!("merged into {}", survivor.id),
+    )?;
+    queries::find(conn, caller.organisation_id, survivor.id)?
+        .ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// Links a ticket to a resident and/or a booking of the organisation.
+pub fn link(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TicketId,
+    resident: Option<uuid::Uuid>,
+    booking: Option<uuid::Uuid>,
+) -> AppResult<TicketRow> {
+    use crate::db::schema::tickets;
+    use diesel::prelude::*;
+    let row = find(conn, caller, id)?;
+    if let Some(r) = resident {
+        crate::residents::queries::find(conn, caller.organisation_id, ResidentId(r))?
+            .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
+        diesel::update(tickets::table.filter(tickets::id.eq(row.id)))
+            .set(tickets::resident_id.eq(r.to_string()))
+            .execute(conn)?;
+    }
+    if let Some(b) = booking {
+        crate::bookings::queries::find(conn, caller.organisation_id, crate::db::BookingId(b))?
+            .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
+        diesel::update(tickets::table.filter(tickets::id.eq(row.id)))
+            .set(tickets::booking_id.eq(b.to_string()))
+            .execute(conn)?;
+    }
+    queries::record_event(
+        conn,
+        id,
+        "note",
+        None,
+        None,
+        Some("linked to a resident or booking"),
+        Some(caller.account_id),
+    )?;
+    audit(conn, caller, "ticket.link", id, "linked".into())?;
     queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
 }

@@ -15,9 +15,9 @@ pub struct Stats {
     pub by_category: BTreeMap<String, usize>,
     pub by_status: BTreeMap<String, usize>,
     pub by_priority: BTreeMap<String, usize>,
-    /// Median minutes from intake to the first response (wall-clock).
+    /// Median business minutes from intake to the first response.
     pub median_first_response_minutes: Option<f64>,
-    /// Median minutes from intake to resolution (wall-clock).
+    /// Median business minutes from intake to resolution.
     pub median_resolution_minutes: Option<f64>,
 }
 
@@ -34,7 +34,11 @@ pub fn median(mut values: Vec<i64>) -> Option<f64> {
     })
 }
 
-pub fn compute(rows: &[TicketRow]) -> Stats {
+/// `minutes` measures an interval (business minutes in the service).
+pub fn compute(
+    rows: &[TicketRow],
+    minutes: impl Fn(chrono::NaiveDateTime, chrono::NaiveDateTime) -> i64,
+) -> Stats {
     let mut stats = Stats {
         total: rows.len(),
         by_channel: BTreeMap::new(),
@@ -52,15 +56,12 @@ pub fn compute(rows: &[TicketRow]) -> Stats {
     }
     stats.median_first_response_minutes = median(
         rows.iter()
-            .filter_map(|r| {
-                r.first_response_at
-                    .map(|t| (t - r.created_at).num_minutes())
-            })
+            .filter_map(|r| r.first_response_at.map(|t| minutes(r.created_at, t)))
             .collect(),
     );
     stats.median_resolution_minutes = median(
         rows.iter()
-            .filter_map(|r| r.resolved_at.map(|t| (t - r.created_at).num_minutes()))
+            .filter_map(|r| r.resolved_at.map(|t| minutes(r.created_at, t)))
             .collect(),
     );
     stats

@@ -112,6 +112,7 @@ pub struct TicketRow {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub merged_into: Option<String>,
 }
 
 impl TicketRow {
@@ -154,6 +155,10 @@ pub struct Ticket {
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set on a duplicate merged into another ticket.
+    pub merged_into: Option<String>,
+    /// Due times in business hours, paused while waiting on the resident.
+    pub sla: Option<super::sla_view::Sla>,
 }
 
 impl From<TicketRow> for Ticket {
@@ -186,6 +191,8 @@ impl From<TicketRow> for Ticket {
             closed_at: r.closed_at.map(|t| t.and_utc()),
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
+            merged_into: r.merged_into,
+            sla: None,
         }
     }
 }
@@ -276,8 +283,26 @@ pub struct TicketFilter {
     pub to: Option<DateTime<Utc>>,
     /// Words in the subject or description (Japanese substrings work).
     pub q: Option<String>,
+    /// `overdue` or `at_risk` (open tickets against their service levels).
+    pub sla: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeTicket {
+    /// The ticket that remains; this one is closed and points to it.
+    pub into_id: uuid::Uuid,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTicket {
+    /// Link the requester to a registered resident.
+    pub resident_id: Option<uuid::Uuid>,
+    /// Link a follow-up appointment (a booking).
+    pub booking_id: Option<uuid::Uuid>,
 }
 
 #[cfg(test)]

@@ -95,6 +95,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/venues/{id}/queue"),
     ("get", "/api/v1/ticket-categories"),
     ("post", "/api/v1/ticket-categories"),
+    ("get", "/api/v1/organisation/opening-hours"),
+    ("put", "/api/v1/organisation/opening-hours"),
+    ("post", "/api/v1/tickets/{id}/merge"),
+    ("post", "/api/v1/tickets/{id}/links"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

@@ -508,6 +508,187 @@ async fn resolved_tickets_close_by_themselves_and_stay_in_their_organisation(db:
     );
 }
 
+async fn service_levels_run_in_business_hours_and_pause_while_waiting(db: Db) {
+    let app = spawn_app(db).await;
+    let hours = app
+        .get_ok("/api/v1/organisation/opening-hours", &app.admin_token)
+        .await;
+    assert_eq!(
+        hours.as_array().unwrap().len(),
+        5,
+        "Monday–Friday by default"
+    );
+    let res = app
+        .client
+        .put(app.url("/api/v1/organisation/opening-hours"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!([{"weekday": "monday", "opens": "10:00", "closes": "09:00"}, {"weekday": "funday", "opens": "09:00", "closes": "17:00"}]))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
+    let week: Vec<Value> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "opens": "00:00", "closes": "23:59"}))
+    .collect();
+    let res = app
+        .client
+        .put(app.url("/api/v1/organisation/opening-hours"))
+        .bearer_auth(&app.admin_token)
+        .json(&week)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let fresh = phone_question(&app, &app.admin_token, "新しい質問").await;
+    let sla = &fresh["sla"];
+    assert_eq!(sla["first_response_target_minutes"], 240);
+    assert_eq!(
+        (sla["overdue"].as_bool(), sla["paused"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert!(sla["first_response_due_at"].is_string() && sla["resolution_due_at"].is_string());
+
+    let old = phone_question(&app, &app.admin_token, "古い質問").await;
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    {
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(tickets::table.filter(tickets::id.eq(&old_id)))
+            .set(tickets::created_at.eq(Utc::now().naive_utc() - Duration::days(30)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let overdue = app
+        .get_ok("/api/v1/tickets?sla=overdue", &app.admin_token)
+        .await;
+    let ids: Vec<&str> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [old_id.as_str()]);
+    assert_problem(
+        app.get("/api/v1/tickets?sla=late", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // Waiting on the resident pauses the resolution clock.
+    let id = fresh["id"].as_str().unwrap();
+    let (coord, _) = app
+        .staff_with_token("coord@kita.example", "coordinator")
+        .await;
+    transition(&app, &app.admin_token, id, "triaged").await;
+    app.post_ok(
+        &format!("/api/v1/tickets/{id}/assign"),
+        &app.admin_token,
+        &json!({"assignee_id": coord["id"]}),
+        200,
+    )
+    .await;
+    transition(&app, &app.admin_token, id, "in_progress").await;
+    let waiting: Value = transition(&app, &app.admin_token, id, "waiting_on_resident")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting["sla"]["paused"], true);
+    assert_eq!(waiting["sla"]["resolution_due_at"], Value::Null);
+    let back: Value = transition(&app, &app.admin_token, id, "in_progress")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["sla"]["paused"], false);
+    assert!(back["sla"]["resolution_due_at"].is_string());
+}
+
+async fn a_duplicate_is_merged_and_tickets_link_to_residents(db: Db) {
+    let app = spawn_app(db).await;
+    let first = phone_question(&app, &app.admin_token, "写真を印刷したい").await;
+    let again = phone_question(&app, &app.admin_token, "写真の印刷（再度の電話）").await;
+    let (dup, keep) = (again["id"].as_str().unwrap(), first["id"].as_str().unwrap());
+    app.post_ok(
+        &format!("/api/v1/tickets/{dup}/notes"),
+        &app.admin_token,
+        &json!({"body": "二回目の電話"}),
+        201,
+    )
+    .await;
+    let merged = app
+        .post_ok(
+            &format!("/api/v1/tickets/{dup}/merge"),
+            &app.admin_token,
+            &json!({"into_id": keep}),
+            200,
+        )
+        .await;
+    assert_eq!(merged["id"], keep);
+    assert!(
+        merged["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["body"] == "二回目の電話"),
+        "the duplicate's timeline is kept"
+    );
+    let closed = app
+        .get_ok(&format!("/api/v1/tickets/{dup}"), &app.admin_token)
+        .await;
+    assert_eq!(
+        (closed["status"].as_str(), closed["merged_into"].as_str()),
+        (Some("closed"), Some(keep))
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{dup}/merge"),
+            &app.admin_token,
+            &json!({"into_id": keep}),
+        )
+        .await;
+    assert_problem(res, 409, "invalid_merge").await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        let sent: i64 = ticket_messages::table
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(sent, 0, "no message to the requester");
+    }
+    let resident = app
+        .post_ok("/api/v1/residents", &app.admin_token, &json!({"family_name": "鈴木", "given_name": "花", "family_name_kana": "スズキ", "given_name_kana": "ハナ"}), 201)
+        .await;
+    let linked = app
+        .post_ok(
+            &format!("/api/v1/tickets/{keep}/links"),
+            &app.admin_token,
+            &json!({"resident_id": resident["id"]}),
+            200,
+        )
+        .await;
+    assert_eq!(linked["requester"]["resident_id"], resident["id"]);
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{keep}/links"),
+            &app.admin_token,
+            &json!({"booking_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+}
+
 db_tests!(
     a_ticket_moves_only_along_its_allowed_transitions,
     walk_ins_get_unique_numbers_of_the_day_and_a_queue_board,
@@ -516,4 +697,6 @@ db_tests!(
     replies_to_email_requesters_wait_for_the_mail_outbox,
     tickets_are_found_by_japanese_words_and_filters,
     resolved_tickets_close_by_themselves_and_stay_in_their_organisation,
+    service_levels_run_in_business_hours_and_pause_while_waiting,
+    a_duplicate_is_merged_and_tickets_link_to_residents,
 );
