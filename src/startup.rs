@@ -108,6 +108,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     devices::loans::configure(cfg);
     fees::routes::configure(cfg);
     tickets::routes::configure(cfg);
+    tickets::auto_assign::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

@@ -490,6 +490,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    volunteer_skills (account_id, category) {
+        account_id -> Text,
+        category -> Text,
+    }
+}
+
+diesel::table! {
+    volunteer_duty (account_id, weekday) {
+        account_id -> Text,
+        weekday -> Integer,
+        starts -> Time,
+        ends -> Time,
+    }
+}
+
+diesel::table! {
+    volunteer_rotation (account_id) {
+        account_id -> Text,
+        last_assigned_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bookings -> sessions (session_id));
 diesel::joinable!(loans -> devices (device_id));
 diesel::joinable!(bookings -> residents (resident_id));
@@ -540,4 +563,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     topics,
     venues,
+    volunteer_duty,
+    volunteer_rotation,
+    volunteer_skills,
 );

@@ -2,6 +2,7 @@
 //! web, a walk-in queue per venue and day, states, assignment, a timeline of
 //! notes and replies, and statistics.
 
+pub mod auto_assign;
 pub mod queries;
 pub mod routes;
 pub mod service;

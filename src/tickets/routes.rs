@@ -45,7 +45,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_category);
 }
 
-fn detail(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult<TicketDetail> {
+pub(crate) fn detail(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TicketId,
+) -> AppResult<TicketDetail> {
     let row = service::find(conn, caller, id)?;
     let ticket = sla_view::annotate(conn, caller.organisation_id, vec![row])?
         .pop()

@@ -99,6 +99,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("put", "/api/v1/organisation/opening-hours"),
     ("post", "/api/v1/tickets/{id}/merge"),
     ("post", "/api/v1/tickets/{id}/links"),
+    ("post", "/api/v1/tickets/{id}/auto-assign"),
+    ("get", "/api/v1/staff/{id}/duty"),
+    ("put", "/api/v1/staff/{id}/duty"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

@@ -689,6 +689,105 @@ async fn a_duplicate_is_merged_and_tickets_link_to_residents(db: Db) {
     assert_problem(res, 422, "validation_failed").await;
 }
 
+async fn automatic_assignment_rotates_among_skilled_volunteers_on_duty(db: Db) {
+    let app = spawn_app(db).await;
+    let all_week: Vec<Value> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "starts": "00:00", "ends": "23:59"}))
+    .collect();
+    let mut volunteers = Vec::new();
+    for (email, skills, roster) in [
+        ("a@kita.example", json!(["smartphone"]), json!(all_week)),
+        (
+            "b@kita.example",
+            json!(["smartphone", "pc"]),
+            json!(all_week),
+        ),
+        ("c@kita.example", json!(["pc"]), json!(all_week)),
+        ("off@kita.example", json!(["smartphone"]), json!([])),
+    ] {
+        let (vol, _) = app.staff_with_token(email, "volunteer").await;
+        let id = vol["id"].as_str().unwrap().to_owned();
+        let res = app
+            .client
+            .put(app.url(&format!("/api/v1/staff/{id}/duty")))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({"skills": skills, "roster": roster}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        volunteers.push(id);
+    }
+    let duty = app
+        .get_ok(
+            &format!("/api/v1/staff/{}/duty", volunteers[1]),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(duty["skills"], json!(["pc", "smartphone"]));
+    assert_eq!(duty["roster"].as_array().unwrap().len(), 7);
+    let mut assignees = Vec::new();
+    for i in 0..4 {
+        let t = app.post_ok("/api/v1/tickets", &app.admin_token, &json!({"channel": "phone", "category": "smartphone", "subject": format!("LINE {i}")}), 201).await;
+        let assigned = app
+            .post_ok(
+                &format!("/api/v1/tickets/{}/auto-assign", t["id"].as_str().unwrap()),
+                &app.admin_token,
+                &json!({}),
+                200,
+            )
+            .await;
+        assert_eq!(assigned["status"], "assigned");
+        assignees.push(assigned["assignee_id"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(assignees[0], assignees[1], "round-robin");
+    assert_eq!(assignees[0], assignees[2]);
+    assert_eq!(assignees[1], assignees[3]);
+    for a in &assignees {
+        assert!(
+            a == &volunteers[0] || a == &volunteers[1],
+            "only skilled volunteers on duty"
+        );
+    }
+    let fax = app
+        .post_ok(
+            "/api/v1/tickets",
+            &app.admin_token,
+            &json!({"channel": "fax", "category": "photos_printing", "subject": "印刷"}),
+            201,
+        )
+        .await;
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/tickets/{}/auto-assign",
+                fax["id"].as_str().unwrap()
+            ),
+            &app.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert_problem(res, 409, "no_volunteer_on_duty").await;
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/staff/{}/duty", volunteers[0])))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"skills": ["astrology"], "roster": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "validation_failed").await;
+}
+
 db_tests!(
     a_ticket_moves_only_along_its_allowed_transitions,
     walk_ins_get_unique_numbers_of_the_day_and_a_queue_board,
@@ -699,4 +798,5 @@ db_tests!(
     resolved_tickets_close_by_themselves_and_stay_in_their_organisation,
     service_levels_run_in_business_hours_and_pause_while_waiting,
     a_duplicate_is_merged_and_tickets_link_to_residents,
+    automatic_assignment_rotates_among_skilled_volunteers_on_duty,
 );
