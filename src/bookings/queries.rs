@@ -342,3 +342,36 @@ pub fn cancel_all(
         .execute(conn)?;
     Ok(active)
 }
+
+/// Waitlist positions of many bookings in one query (booking id → position).
+pub fn waitlist_positions(
+    conn: &mut DbConnection,
+    rows: &[BookingRow],
+) -> QueryResult<std::collections::HashMap<String, i64>> {
+    let sessions: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status == "waitlisted")
+        .map(|r| r.session_id.to_string())
+        .collect();
+    if sessions.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let waiting: Vec<(String, String)> = bookings::table
+        .filter(bookings::status.eq("waitlisted"))
+        .filter(bookings::session_id.eq_any(sessions))
+        .order((bookings::session_id.asc(), bookings::waitlist_seq.asc()))
+        .select((bookings::session_id, bookings::id))
+        .load(conn)?;
+    let mut positions = std::collections::HashMap::new();
+    let mut current = String::new();
+    let mut n = 0;
+    for (session, booking) in waiting {
+        if session != current {
+            current = session;
+            n = 0;
+        }
+        n += 1;
+        positions.insert(booking, n);
+    }
+    Ok(positions)
+}

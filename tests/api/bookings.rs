@@ -157,6 +157,19 @@ async fn a_full_session_puts_the_resident_on_the_waitlist(db: Db) {
     assert_eq!(roster["confirmed"].as_array().unwrap().len(), 2);
     assert_eq!(roster["waitlisted"][0]["id"], third["id"]);
     assert_eq!(roster["waitlisted"][1]["waitlist_position"], 2);
+    let listed = app
+        .get_ok(
+            &format!("/api/v1/bookings?session_id={s}&status=waitlisted"),
+            &app.admin_token,
+        )
+        .await;
+    let positions: Vec<i64> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["waitlist_position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2], "lists show positions too");
 
     // Without a waitlist a full session refuses.
     let closed = session(&app, 1, json!({"waitlist_enabled": false})).await;
