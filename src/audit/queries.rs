@@ -60,3 +60,46 @@ pub fn list(
     }
     query.load(conn)
 }
+
+/// Shorthand for [`record`]: one entry by an actor (`None` for the system).
+pub fn write(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    actor: Option<AccountId>,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    summary: impl Into<String>,
+) -> QueryResult<()> {
+    record(
+        conn,
+        AuditEntry {
+            organisation_id: organisation,
+            actor_id: actor,
+            action,
+            entity,
+            entity_id: entity_id.to_string(),
+            summary: summary.into(),
+        },
+    )
+}
+
+/// One entry by the authenticated caller.
+pub fn by_caller(
+    conn: &mut DbConnection,
+    caller: &crate::auth::Caller,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    summary: impl Into<String>,
+) -> QueryResult<()> {
+    write(
+        conn,
+        caller.organisation_id,
+        Some(caller.account_id),
+        action,
+        entity,
+        entity_id,
+        summary,
+    )
+}

@@ -29,16 +29,14 @@ pub fn audit(
     id: BookingId,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
+    audit::write(
         conn,
-        AuditEntry {
-            organisation_id: organisation,
-            actor_id: Some(actor),
-            action,
-            entity: "booking",
-            entity_id: id.to_string(),
-            summary,
-        },
+        organisation,
+        Some(actor),
+        action,
+        "booking",
+        id,
+        summary,
     )?;
     Ok(())
 }

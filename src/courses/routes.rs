@@ -8,7 +8,7 @@ use super::queries;
 use super::types::{
     Course, CourseChanges, CourseFilter, CourseInput, CourseRow, NewTopic, Topic, topic_code,
 };
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{CourseId, DbConnection, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -36,17 +36,7 @@ fn audit(
     id: String,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
-        conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action,
-            entity,
-            entity_id: id,
-            summary,
-        },
-    )?;
+    audit::by_caller(conn, caller, action, entity, id, summary)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::queries::{self, PaymentRow};
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::bookings::{queries as bookings, service as booking_service};
 use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId, write_tx};
@@ -143,17 +143,7 @@ fn record(
     row: &PaymentRow,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
-        conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action,
-            entity: "payment",
-            entity_id: row.id.to_string(),
-            summary,
-        },
-    )?;
+    audit::by_caller(conn, caller, action, "payment", row.id, summary)?;
     Ok(())
 }
 

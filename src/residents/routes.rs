@@ -11,7 +11,7 @@ use super::types::{
     Resident, ResidentChanges, ResidentDetail, ResidentFilter, ResidentInput, ResidentRow,
     created_by, search_text,
 };
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -35,16 +35,14 @@ fn audit(
     id: ResidentId,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
+    audit::write(
         conn,
-        AuditEntry {
-            organisation_id: organisation,
-            actor_id: Some(actor),
-            action,
-            entity: "resident",
-            entity_id: id.to_string(),
-            summary,
-        },
+        organisation,
+        Some(actor),
+        action,
+        "resident",
+        id,
+        summary,
     )?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use super::queries;
 use super::series_routes::org_context;
 use super::session_routes::answers;
 use super::types::{Session, SessionFilter};
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::{Caller, tokens};
 use crate::db::schema::calendar_feeds;
 use crate::db::{AccountId, DbConnection, OrganisationId, VenueId, write_tx};
@@ -94,16 +94,13 @@ fn feed_owner(
 }
 
 fn record(conn: &mut DbConnection, caller: &Caller, entity: &str, target: &str) -> AppResult<()> {
-    audit::record(
+    audit::by_caller(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "calendar_feed.rotate",
-            entity,
-            entity_id: target.to_owned(),
-            summary: "issued a new calendar feed link; the old one stops working".into(),
-        },
+        caller,
+        "calendar_feed.rotate",
+        entity,
+        target,
+        "issued a new calendar feed link; the old one stops working",
     )?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::queries;
 use super::service::{self, Context};
 use super::types::{Series, SeriesFilter, SeriesInput, SeriesRow, SeriesSaved};
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -58,16 +58,14 @@ fn audit(
     id: SeriesId,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
+    audit::write(
         conn,
-        AuditEntry {
-            organisation_id: ctx.organisation,
-            actor_id: ctx.actor,
-            action,
-            entity: "series",
-            entity_id: id.to_string(),
-            summary,
-        },
+        ctx.organisation,
+        ctx.actor,
+        action,
+        "series",
+        id,
+        summary,
     )?;
     Ok(())
 }

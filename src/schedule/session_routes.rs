@@ -13,7 +13,7 @@ use super::types::{
     CancelSession, MoveSession, NewSession, ResizeSession, Session, SessionFilter, SessionRow,
     SetInstructors,
 };
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, SessionId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -181,16 +181,14 @@ fn audit(
     id: SessionId,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
+    audit::write(
         conn,
-        AuditEntry {
-            organisation_id: ctx.organisation,
-            actor_id: ctx.actor,
-            action,
-            entity: "session",
-            entity_id: id.to_string(),
-            summary,
-        },
+        ctx.organisation,
+        ctx.actor,
+        action,
+        "session",
+        id,
+        summary,
     )?;
     Ok(())
 }

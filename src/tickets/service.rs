@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::queries::{self, TicketChanges};
 use super::types::{CHANNELS, NewTicket, PRIORITIES, TicketRow, TicketStatus};
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, ResidentId, TicketId, VenueId};
 use crate::error::{AppError, AppResult};
@@ -20,17 +20,7 @@ fn audit(
     id: TicketId,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
-        conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action,
-            entity: "ticket",
-            entity_id: id.to_string(),
-            summary,
-        },
-    )?;
+    audit::by_caller(conn, caller, action, "ticket", id, summary)?;
     Ok(())
 }
 

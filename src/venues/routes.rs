@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::queries;
 use super::types::{Venue, VenueChanges, VenueFilter, VenueInput};
-use crate::audit::{self, AuditEntry};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -69,17 +69,7 @@ fn audit(
     id: VenueId,
     summary: String,
 ) -> AppResult<()> {
-    audit::record(
-        conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action,
-            entity: "venue",
-            entity_id: id.to_string(),
-            summary,
-        },
-    )?;
+    audit::by_caller(conn, caller, action, "venue", id, summary)?;
     Ok(())
 }
 
