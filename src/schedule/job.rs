@@ -107,6 +107,24 @@ pub fn close_resolved_tickets(
     result.map(Some)
 }
 
+/// Forgets idempotency keys older than a week and login failures older than
+/// a day. Plain deletes: safe on every instance at once.
+pub fn housekeeping(conn: &mut DbConnection) -> Result<(usize, usize), AppError> {
+    use crate::db::schema::{idempotency_keys, login_failures};
+    use diesel::prelude::*;
+    let now = Utc::now().naive_utc();
+    let keys = diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::created_at.lt(now - chrono::Duration::days(7))),
+    )
+    .execute(conn)?;
+    let failures = diesel::delete(
+        login_failures::table.filter(login_failures::failed_at.lt(now - chrono::Duration::days(1))),
+    )
+    .execute(conn)?;
+    Ok((keys, failures))
+}
+
 /// Runs the jobs now and then every `extend_interval_secs`, until the process ends.
 pub fn spawn(pool: Pool, settings: ScheduleSettings, ticket_close_days: i64) {
     if settings.extend_interval_secs == 0 {
@@ -120,6 +138,9 @@ pub fn spawn(pool: Pool, settings: ScheduleSettings, ticket_close_days: i64) {
             let (pool, settings, holder) = (pool.clone(), settings.clone(), holder.clone());
             let run = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
+                if let Err(e) = housekeeping(&mut conn) {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
                 if let Err(e) = close_resolved_tickets(&mut conn, ticket_close_days, &holder) {
                     tracing::warn!(error = %e, "closing resolved tickets failed");
                 }

@@ -209,9 +209,42 @@ async fn availability_costs_the_same_queries_for_any_page_size(db: Db) {
     );
 }
 
+async fn housekeeping_forgets_old_idempotency_keys_and_login_failures(db: Db) {
+    use madoguchi::db::schema::{idempotency_keys, login_failures};
+    let app = spawn_app_with(db, |_| {}).await;
+    app.login(&app.admin_email, "wrong password!").await;
+    let mut conn = app.pool.get().unwrap();
+    let old = Utc::now().naive_utc() - Duration::days(8);
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::organisation_id.eq(app.org_id.to_string()),
+            idempotency_keys::idem_key.eq("old"),
+            idempotency_keys::request_hash.eq("x"),
+            idempotency_keys::created_at.eq(old),
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::update(login_failures::table)
+        .set(login_failures::failed_at.eq(old))
+        .execute(&mut *conn)
+        .unwrap();
+    let (keys, failures) = job::housekeeping(&mut conn).unwrap();
+    assert_eq!(
+        (keys, failures),
+        (1, 2),
+        "one key; the failure counted per account and per address"
+    );
+    let left: i64 = idempotency_keys::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
 db_tests!(
     the_job_extends_series_to_a_longer_horizon_once,
     a_held_lease_keeps_other_instances_out,
     instances_extending_at_once_never_duplicate_sessions,
     availability_costs_the_same_queries_for_any_page_size,
+    housekeeping_forgets_old_idempotency_keys_and_login_failures,
 );
