@@ -252,6 +252,12 @@ async fn return_loan(
                     ));
                 }
                 queries::set_status(conn, loan.device_id, &["loaned"], to, Some(&condition))?;
+                if to == "available"
+                    && let Some(device) =
+                        queries::find(conn, caller.organisation_id, loan.device_id)?
+                {
+                    pool::promote_waiting(conn, device.home_venue_id)?;
+                }
                 queries::record_event(
                     conn,
                     loan.device_id,

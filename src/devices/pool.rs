@@ -142,10 +142,17 @@ pub fn release(
     if held.as_deref() != Some("reserved") {
         return Ok(None);
     }
-    lock_venue(conn, session.venue_id)?;
+    Ok(promote_waiting(conn, session.venue_id)?.into_iter().next())
+}
+
+/// Gives free devices of the venue to waitlisted loaner requests of
+/// confirmed bookings, earliest request first, while they fit. Call when a
+/// device frees up (a cancellation, a return, back from maintenance).
+pub fn promote_waiting(conn: &mut DbConnection, venue: VenueId) -> QueryResult<Vec<BookingId>> {
+    lock_venue(conn, venue)?;
     let waiting: Vec<(String, NaiveDateTime, NaiveDateTime)> = loaner_reservations::table
         .inner_join(bookings::table.on(bookings::id.eq(loaner_reservations::booking_id)))
-        .filter(loaner_reservations::venue_id.eq(session.venue_id))
+        .filter(loaner_reservations::venue_id.eq(venue))
         .filter(loaner_reservations::status.eq("waitlisted"))
         .filter(bookings::status.eq("confirmed"))
         .filter(loaner_reservations::ends_at.gt(now()))
@@ -156,17 +163,17 @@ pub fn release(
             loaner_reservations::ends_at,
         ))
         .load(conn)?;
+    let mut promoted = Vec::new();
     for (waiting_booking, from, to) in waiting {
-        if has_free_device(conn, session.venue_id, from, to)? {
-            let id: BookingId = match waiting_booking.parse() {
-                Ok(uuid) => BookingId(uuid),
-                Err(_) => continue,
-            };
-            set_status(conn, id, "reserved")?;
-            return Ok(Some(id));
+        let Ok(uuid) = waiting_booking.parse() else {
+            continue;
+        };
+        if has_free_device(conn, venue, from, to)? {
+            set_status(conn, BookingId(uuid), "reserved")?;
+            promoted.push(BookingId(uuid));
         }
     }
-    Ok(None)
+    Ok(promoted)
 }
 
 /// After a waitlisted seat is promoted: try to turn its loaner claim into a

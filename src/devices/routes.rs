@@ -246,6 +246,10 @@ async fn change_status(
                         format!("a {} device cannot become {to}", row.status),
                     ));
                 }
+                if to == "available" {
+                    // A device back in the pool may serve a waiting request.
+                    super::pool::promote_waiting(conn, row.home_venue_id)?;
+                }
                 queries::record_event(
                     conn,
                     id,

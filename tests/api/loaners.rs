@@ -217,6 +217,40 @@ async fn the_pool_is_never_over_reserved_and_staff_choose_what_to_do(db: Db) {
     .await;
 }
 
+async fn a_device_back_from_maintenance_serves_the_loaner_waitlist(db: Db) {
+    let app = spawn_app(db).await;
+    let f = fixture(&app, 1, 10).await;
+    let device = &f.devices[0];
+    app.post_ok(
+        &format!("/api/v1/devices/{device}/status"),
+        &app.admin_token,
+        &json!({"status": "maintenance"}),
+        200,
+    )
+    .await;
+    let r = resident(&app, 1).await;
+    let waits: Value = book_loaner(&app, &f.session, &r, Some("waitlist"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waits["loaner"], "waitlisted");
+    app.post_ok(
+        &format!("/api/v1/devices/{device}/status"),
+        &app.admin_token,
+        &json!({"status": "available"}),
+        200,
+    )
+    .await;
+    let served = app
+        .get_ok(
+            &format!("/api/v1/bookings/{}", waits["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(served["loaner"], "reserved");
+}
+
 async fn a_hundred_parallel_loaner_bookings_reserve_exactly_the_pool(db: Db) {
     let app = spawn_app(db).await;
     let f = fixture(&app, 5, 200).await;
@@ -625,6 +659,7 @@ db_tests!(
     devices_are_registered_with_unique_asset_tags,
     the_pool_is_never_over_reserved_and_staff_choose_what_to_do,
     a_hundred_parallel_loaner_bookings_reserve_exactly_the_pool,
+    a_device_back_from_maintenance_serves_the_loaner_waitlist,
     a_device_is_lent_returned_and_never_on_two_loans,
     payments_refunds_and_the_cash_sheet_reconcile,
     a_retried_payment_is_recorded_once,
