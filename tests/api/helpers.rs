@@ -137,6 +137,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.url = database_url.to_owned();
     settings.database.pool_size = 8;
     settings.bootstrap.enabled = false;
+    // Tests run the background jobs themselves, when they mean to.
+    settings.schedule.extend_interval_secs = 0;
     settings.http.workers = 2;
     settings
 }
