@@ -180,13 +180,7 @@ fn future_bookings(conn: &mut DbConnection, enrolment: &str) -> QueryResult<Vec<
         .filter(bookings::status.ne("cancelled"))
         .filter(sessions::starts_at.gt(Utc::now().naive_utc()))
         .select(bookings::id)
-        .load::<String>(conn)
-        .map(|ids| {
-            ids.iter()
-                .filter_map(|s| s.parse().ok())
-                .map(BookingId)
-                .collect()
-        })
+        .load::<BookingId>(conn)
 }
 
 /// Cancel an enrolment and its future bookings.

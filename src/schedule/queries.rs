@@ -188,13 +188,7 @@ pub fn series_instructor_ids(conn: &mut DbConnection, id: SeriesId) -> QueryResu
         .filter(series_instructors::series_id.eq(id.to_string()))
         .select(series_instructors::account_id)
         .order(series_instructors::account_id.asc())
-        .load::<String>(conn)
-        .map(|ids| {
-            ids.iter()
-                .filter_map(|s| s.parse().ok())
-                .map(AccountId)
-                .collect()
-        })
+        .load::<AccountId>(conn)
 }
 
 pub fn set_series_instructors(
@@ -332,13 +326,7 @@ pub fn session_instructor_ids(
         .filter(session_instructors::session_id.eq(id.to_string()))
         .select(session_instructors::account_id)
         .order(session_instructors::account_id.asc())
-        .load::<String>(conn)
-        .map(|ids| {
-            ids.iter()
-                .filter_map(|s| s.parse().ok())
-                .map(AccountId)
-                .collect()
-        })
+        .load::<AccountId>(conn)
 }
 
 pub fn set_session_instructors(

@@ -322,11 +322,7 @@ pub fn close_resolved_before(
         .filter(tickets::status.eq("resolved"))
         .filter(tickets::resolved_at.lt(cutoff))
         .select(tickets::id)
-        .load::<String>(conn)?
-        .iter()
-        .filter_map(|s| s.parse().ok())
-        .map(TicketId)
-        .collect();
+        .load::<TicketId>(conn)?;
     for id in &ids {
         if update_from(
             conn,
