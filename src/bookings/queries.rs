@@ -310,6 +310,15 @@ pub fn resident_ref(r: &ResidentRow) -> ResidentRef {
     }
 }
 
+/// Takes the booking row's lock until the transaction ends (a no-op
+/// update), so checks on a booking's money happen one at a time.
+pub fn lock_booking(conn: &mut DbConnection, booking: BookingId) -> QueryResult<()> {
+    diesel::update(bookings::table.filter(bookings::id.eq(booking)))
+        .set(bookings::updated_at.eq(bookings::updated_at))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Takes the session row's lock until the transaction ends, so every change
 /// to a session's bookings and counters happens one at a time.
 pub fn lock_session(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {

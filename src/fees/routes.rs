@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::queries::{self, PaymentRow};
-use crate::audit;
+use super::service;
 use crate::auth::Caller;
-use crate::bookings::{queries as bookings, service as booking_service};
+use crate::bookings::service as booking_service;
 use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
@@ -20,7 +20,7 @@ use crate::state::AppState;
 use crate::validate::required_text;
 use crate::venues::routes::WRITERS;
 
-pub const MAX_AMOUNT: i64 = 1_000_000;
+pub use super::service::MAX_AMOUNT;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(take_payment)
@@ -50,16 +50,6 @@ pub struct NewRefund {
     pub reason: String,
 }
 
-fn amount(value: i64) -> AppResult<i32> {
-    if value <= 0 || value > MAX_AMOUNT {
-        return Err(AppError::invalid_field(
-            "amount",
-            format!("must be between 1 and {MAX_AMOUNT} yen"),
-        ));
-    }
-    i32::try_from(value).map_err(|_| AppError::invalid_field("amount", "too large"))
-}
-
 /// Record a payment for a booking (cash at the venue). Answers the receipt
 /// number. Honours `Idempotency-Key`.
 #[utoipa::path(
@@ -83,7 +73,7 @@ async fn take_payment(
 ) -> AppResult<HttpResponse> {
     let key = idempotency::key_of(&req)?;
     let request = body.0;
-    let amount = amount(request.amount)?;
+    let amount = service::amount(request.amount)?;
     if request.method != "cash" {
         return Err(AppError::invalid_field(
             "method",
@@ -91,60 +81,22 @@ async fn take_payment(
         ));
     }
     let fingerprint = serde_json::to_string(&request).unwrap_or_default();
+    let parsed = service::PaymentRequest {
+        booking: BookingId(request.booking_id),
+        amount,
+        allow_overpayment: request.allow_overpayment,
+    };
     let app = state.clone();
     let answer = state
         .db(move |conn| {
             idempotency::once(conn, caller.organisation_id, key.as_deref(), fingerprint.as_bytes(), |conn| {
-                let booking = bookings::find(conn, caller.organisation_id, BookingId(request.booking_id))?
-                    .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
-                booking_service::may_run(conn, &caller, booking.session_id)?;
-                if booking.status != "confirmed" {
-                    return Err(AppError::conflict("invalid_state", format!("the booking is {}", booking.status)));
-                }
-                let (paid, refunded) = queries::booking_totals(conn, booking.id)?;
-                let due = i64::from(booking.fee_due_yen) - paid + refunded;
-                if i64::from(amount) > due && !request.allow_overpayment {
-                    return Err(AppError::conflict("overpayment", format!("{due} yen is due on this booking; send allow_overpayment to take more")));
-                }
-                let session = booking_service::session_of(conn, caller.organisation_id, booking.session_id)?;
-                let ctx = context(conn, &app, &caller)?;
-                let today = Utc::now().with_timezone(&ctx.tz).date_naive();
-                let receipt = queries::next_receipt_number(conn, caller.organisation_id, queries::fiscal_year(today))?;
-                let row = PaymentRow {
-                    id: PaymentId::generate(),
-                    organisation_id: caller.organisation_id,
-                    booking_id: booking.id.to_string(),
-                    session_id: booking.session_id.to_string(),
-                    venue_id: session.venue_id.to_string(),
-                    resident_id: booking.resident_id.to_string(),
-                    kind: "payment".into(),
-                    amount_yen: amount,
-                    method: "cash".into(),
-                    receipt_number: receipt,
-                    refund_of: None,
-                    reason: None,
-                    received_by: caller.account_id.to_string(),
-                    local_date: today,
-                    created_at: Utc::now().naive_utc(),
-                };
-                queries::insert(conn, &row)?;
-                record(conn, &caller, "payment.create", &row, format!("{} yen for {}, receipt {}", row.amount_yen, booking.reference, row.receipt_number))?;
+                let tz = context(conn, &app, &caller)?.tz;
+                let row = service::take_payment(conn, &caller, tz, &parsed)?;
                 Answer::new(StatusCode::CREATED, &row)
             })
         })
         .await?;
     Ok(answer.respond())
-}
-
-fn record(
-    conn: &mut crate::db::DbConnection,
-    caller: &Caller,
-    action: &str,
-    row: &PaymentRow,
-    summary: String,
-) -> AppResult<()> {
-    audit::by_caller(conn, caller, action, "payment", row.id, summary)?;
-    Ok(())
 }
 
 /// Refund part or all of a payment. A refund is its own record with its own
@@ -169,7 +121,7 @@ async fn refund(
     body: ApiJson<NewRefund>,
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
-    let amount = amount(body.0.amount)?;
+    let amount = service::amount(body.0.amount)?;
     let reason =
         required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
     let id = PaymentId(id.into_inner());
@@ -177,49 +129,8 @@ async fn refund(
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let payment = queries::find(conn, caller.organisation_id, id)?
-                    .ok_or_else(|| AppError::not_found("payment"))?;
-                if payment.kind != "payment" {
-                    return Err(AppError::conflict(
-                        "invalid_state",
-                        "a refund cannot be refunded",
-                    ));
-                }
-                let left = i64::from(payment.amount_yen) - queries::refunded_of(conn, id)?;
-                if i64::from(amount) > left {
-                    return Err(AppError::conflict(
-                        "refund_exceeds_payment",
-                        format!("only {left} yen of this payment can still be refunded"),
-                    ));
-                }
-                let ctx = context(conn, &app, &caller)?;
-                let today = Utc::now().with_timezone(&ctx.tz).date_naive();
-                let receipt = queries::next_receipt_number(
-                    conn,
-                    caller.organisation_id,
-                    queries::fiscal_year(today),
-                )?;
-                let row = PaymentRow {
-                    id: PaymentId::generate(),
-                    kind: "refund".into(),
-                    amount_yen: amount,
-                    receipt_number: receipt,
-                    refund_of: Some(payment.id.to_string()),
-                    reason: Some(reason.clone()),
-                    received_by: caller.account_id.to_string(),
-                    local_date: today,
-                    created_at: Utc::now().naive_utc(),
-                    ..payment
-                };
-                queries::insert(conn, &row)?;
-                record(
-                    conn,
-                    &caller,
-                    "payment.refund",
-                    &row,
-                    format!("refunded {} yen of {}: {reason}", row.amount_yen, id),
-                )?;
-                Ok(row)
+                let tz = context(conn, &app, &caller)?.tz;
+                service::refund(conn, &caller, tz, id, amount, &reason)
             })
         })
         .await?;

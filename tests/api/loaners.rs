@@ -655,6 +655,86 @@ async fn a_retried_payment_is_recorded_once(db: Db) {
     assert_eq!(totals["collected"], 300);
 }
 
+/// Ten parallel 100-yen payments on a booking that owes 300 (100 fee + 200
+/// loaner): exactly three are taken, the rest are clean 409s, and ten
+/// parallel 30-yen refunds of a 100-yen payment refund at most 90.
+async fn parallel_payments_and_refunds_never_exceed_what_is_due_or_paid(db: Db) {
+    let app = spawn_app(db).await;
+    let f = fixture(&app, 1, 10).await;
+    let r = resident(&app, 1).await;
+    let booking: Value = book_loaner(&app, &f.session, &r, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(booking["fee_due"], 300);
+    let body = json!({"booking_id": booking["id"], "amount": 100, "method": "cash"});
+    let answers = futures::future::join_all(
+        (0..10).map(|_| app.post("/api/v1/payments", &app.admin_token, &body)),
+    )
+    .await;
+    let mut created = Vec::new();
+    for res in answers {
+        match res.status().as_u16() {
+            201 => created.push(res.json::<Value>().await.unwrap()),
+            _ => {
+                assert_problem(res, 409, "overpayment").await;
+            }
+        }
+    }
+    assert_eq!(created.len(), 3, "300 yen due, 100 at a time");
+    let totals = app
+        .get_ok(
+            &format!("/api/v1/sessions/{}/fees", f.session),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!((totals["collected"].as_i64(), totals["outstanding"].as_i64()), (Some(300), Some(0)));
+    let balance = app
+        .get_ok(&format!("/api/v1/residents/{r}/balance"), &app.admin_token)
+        .await;
+    assert_eq!(balance["balance"], 0, "{balance}");
+
+    let payment = created[0]["id"].as_str().unwrap();
+    let refund = json!({"amount": 30, "reason": "返金"});
+    let path = format!("/api/v1/payments/{payment}/refund");
+    let answers = futures::future::join_all(
+        (0..10).map(|_| app.post(&path, &app.admin_token, &refund)),
+    )
+    .await;
+    let mut refunded = 0;
+    for res in answers {
+        match res.status().as_u16() {
+            201 => refunded += 30,
+            _ => {
+                assert_problem(res, 409, "refund_exceeds_payment").await;
+            }
+        }
+    }
+    assert_eq!(refunded, 90, "three refunds of 30 fit in 100 yen");
+    let stored: i64 = {
+        let mut conn = app.pool.get().unwrap();
+        payments::table
+            .filter(payments::kind.eq("refund"))
+            .select(payments::amount_yen)
+            .load::<i32>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(i64::from)
+            .sum()
+    };
+    assert_eq!(stored, 90, "what the answers said is what is stored");
+    // Receipt numbers stayed unique and gap-free under the race.
+    let mut conn = app.pool.get().unwrap();
+    let mut receipts: Vec<String> = payments::table
+        .select(payments::receipt_number)
+        .load(&mut *conn)
+        .unwrap();
+    receipts.sort();
+    receipts.dedup();
+    assert_eq!(receipts.len(), 6);
+}
+
 db_tests!(
     devices_are_registered_with_unique_asset_tags,
     the_pool_is_never_over_reserved_and_staff_choose_what_to_do,
@@ -663,4 +743,5 @@ db_tests!(
     a_device_is_lent_returned_and_never_on_two_loans,
     payments_refunds_and_the_cash_sheet_reconcile,
     a_retried_payment_is_recorded_once,
+    parallel_payments_and_refunds_never_exceed_what_is_due_or_paid,
 );
