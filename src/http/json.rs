@@ -62,7 +62,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse(&body).map(ApiJson)
+            let value = parse(&body)?;
+            // JSON can only carry control characters as \u escapes.
+            if body.windows(2).any(|w| w == b"\\u")
+                && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&body)
+                && let Some(field) = super::input::offending_json_field(&tree)
+            {
+                return Err(super::input::control_character_error(&field));
+            }
+            Ok(ApiJson(value))
         })
     }
 }

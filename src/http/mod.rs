@@ -2,6 +2,7 @@
 //! handlers for query strings and paths, and the fallback for unknown routes.
 
 mod fallback;
+pub mod input;
 mod json;
 
 pub use fallback::{RouteTable, fallback};

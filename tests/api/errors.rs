@@ -167,6 +167,81 @@ async fn a_bad_query_string_is_a_422(db: Db) {
     assert_problem(res, 422, "invalid_query").await;
 }
 
+/// A NUL (or any control character) in a query parameter, a path segment or
+/// a JSON string is a 422 naming it, on every route, before anything is
+/// read or written; with or without a token.
+async fn control_characters_in_any_input_are_a_422_naming_the_parameter(db: Db) {
+    let app = spawn_app(db).await;
+    app.post_ok(
+        "/api/v1/residents",
+        &app.admin_token,
+        &json!({"family_name": "伊藤", "given_name": "花", "family_name_kana": "いとう", "given_name_kana": "はな"}),
+        201,
+    )
+    .await;
+    let cases = [
+        ("/api/v1/residents?q=x%00y", "q"),
+        ("/api/v1/residents?q=%00abc", "q"),
+        ("/api/v1/residents?district=%00", "district"),
+        ("/api/v1/tickets?q=%00", "q"),
+        ("/api/v1/tickets?category=a%00", "category"),
+        ("/api/v1/tickets?channel=%00", "channel"),
+        ("/api/v1/tickets?priority=%00", "priority"),
+        ("/api/v1/staff?q=%00", "q"),
+        ("/api/v1/venues?q=%00", "q"),
+        ("/api/v1/courses?q=%00", "q"),
+        ("/api/v1/courses?topic=%00", "topic"),
+        ("/api/v1/devices?asset_tag=%00", "asset_tag"),
+        ("/api/v1/devices?status=%1b", "status"),
+        ("/api/v1/audit?entity=%00", "entity"),
+        ("/api/v1/audit?action=%7f", "action"),
+        ("/api/v1/residents/%00", "path"),
+    ];
+    let audit_before = app.audit_count();
+    for (path, field) in cases {
+        let body = assert_problem(app.get(path, &app.admin_token).await, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+    }
+    // No token needed to be refused, and the login is not even attempted.
+    assert_problem(
+        app.login("admin@kita.example\u{0}", "x").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"email":"admin\u0000@kita.example","password":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "email");
+    let res = app
+        .post(
+            "/api/v1/residents",
+            &app.admin_token,
+            &json!({"family_name": "伊藤\u{0}", "given_name": "花", "family_name_kana": "いとう", "given_name_kana": "はな"}),
+        )
+        .await;
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "family_name");
+    // Line breaks in free text are still text.
+    app.post_ok(
+        "/api/v1/residents",
+        &app.admin_token,
+        &json!({"family_name": "佐藤", "given_name": "一", "family_name_kana": "さとう", "given_name_kana": "はじめ",
+                "notes": "一行目\n二行目"}),
+        201,
+    )
+    .await;
+    assert_eq!(app.audit_count(), audit_before + 1, "only the last write happened");
+    // The login counter was not touched: the right password still works.
+    app.login_ok("admin@kita.example", crate::helpers::ADMIN_PASSWORD).await;
+}
+
 db_tests!(
     an_unknown_route_is_a_404_problem,
     a_wrong_method_is_a_405_problem_naming_the_allowed_ones,
@@ -179,4 +254,5 @@ db_tests!(
     a_huge_string_within_the_body_limit_is_a_422,
     an_id_that_is_not_a_uuid_is_a_404,
     a_bad_query_string_is_a_422,
+    control_characters_in_any_input_are_a_422_naming_the_parameter,
 );
