@@ -73,6 +73,16 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub acquire_timeout_ms: u64,
     pub sqlite_busy_timeout_ms: u32,
+    /// PostgreSQL: seconds to wait for a new connection (libpq `connect_timeout`).
+    pub connect_timeout_secs: u32,
+    /// PostgreSQL: the server cancels a statement after this long.
+    pub statement_timeout_ms: u32,
+    /// PostgreSQL: a connection whose sent data stays unacknowledged this
+    /// long is dropped (libpq `tcp_user_timeout`); keepalives find dead idle ones.
+    pub tcp_user_timeout_ms: u32,
+    /// PostgreSQL: a request's database work that has not finished after
+    /// this long answers 503, whatever the network does. 0 turns it off.
+    pub request_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +139,10 @@ impl Default for Settings {
                 pool_size: 16,
                 acquire_timeout_ms: 5_000,
                 sqlite_busy_timeout_ms: 10_000,
+                connect_timeout_secs: 3,
+                statement_timeout_ms: 5_000,
+                tcp_user_timeout_ms: 5_000,
+                request_timeout_ms: 8_000,
             },
             auth: AuthSettings {
                 jwt_secret: SecretString::from(DEVELOPMENT_JWT_SECRET),

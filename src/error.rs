@@ -70,6 +70,9 @@ pub enum AppError {
     Database(#[from] DieselError),
     #[error("no database connection available")]
     PoolExhausted(#[source] diesel::r2d2::PoolError),
+    /// The database did not answer within the request's deadline.
+    #[error("the database did not answer in time")]
+    DatabaseTimeout,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -186,6 +189,8 @@ impl AppError {
             )) => "conflict",
             AppError::Database(e) if is_busy(e) => "database_busy",
             AppError::PoolExhausted(_) => "service_unavailable",
+            AppError::Database(e) if is_unreachable(e) => "database_unavailable",
+            AppError::DatabaseTimeout => "database_unavailable",
             _ => "internal_error",
         }
     }
@@ -200,6 +205,10 @@ impl AppError {
             )) => "this conflicts with an existing record".into(),
             AppError::Database(e) if is_busy(e) => "the database is busy; retry the request".into(),
             AppError::PoolExhausted(_) => "the service is busy; retry the request".into(),
+            AppError::Database(e) if is_unreachable(e) => {
+                "the database is not reachable; retry the request".into()
+            }
+            AppError::DatabaseTimeout => "the database did not answer in time; retry the request".into(),
             _ => "an unexpected error occurred; it has been logged".into(),
         }
     }
@@ -210,6 +219,26 @@ fn is_busy(e: &DieselError) -> bool {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
         DieselError::DatabaseError(_, info) => info.message().contains("database is locked"),
+        _ => false,
+    }
+}
+
+/// The database went away or timed out mid-request (a dropped connection, a
+/// statement timeout, a connection that could not be opened): retryable.
+fn is_unreachable(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("statement timeout")
+                || m.contains("server closed the connection")
+                || m.contains("could not receive data")
+                || m.contains("could not send data")
+                || m.contains("connection timed out")
+                || m.contains("no connection to the server")
+                || m.contains("terminating connection")
+        }
         _ => false,
     }
 }
@@ -229,6 +258,8 @@ impl ResponseError for AppError {
             )) => StatusCode::CONFLICT,
             AppError::Database(e) if is_busy(e) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PoolExhausted(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(e) if is_unreachable(e) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DatabaseTimeout => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -289,6 +320,7 @@ fn log_server_error(err: &AppError) {
         ),
         AppError::Database(e) => tracing::error!(error = %e, "database error"),
         AppError::PoolExhausted(e) => tracing::warn!(error = %e, "connection pool exhausted"),
+        AppError::DatabaseTimeout => tracing::warn!("the database did not answer in time"),
         AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
         AppError::Client(_) => {}
     }

@@ -41,13 +41,16 @@ async fn live() -> web::Json<Health> {
 #[get("/health/ready")]
 async fn ready(state: web::Data<AppState>) -> AppResult<web::Json<Health>> {
     let pool = state.pool.clone();
-    let reachable = web::block(move || {
+    let check = web::block(move || {
         pool.get_timeout(Duration::from_secs(2))
             .ok()
             .is_some_and(|mut conn| conn.batch_execute("SELECT 1").is_ok())
-    })
-    .await
-    .unwrap_or(false);
+    });
+    // A database that silently stops answering must turn readiness 503
+    // quickly, not hang the probe.
+    let reachable = tokio::time::timeout(Duration::from_secs(3), check)
+        .await
+        .is_ok_and(|answer| answer.unwrap_or(false));
     if reachable {
         Ok(web::Json(Health {
             status: "ok".into(),

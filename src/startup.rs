@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -70,12 +69,7 @@ impl Application {
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     let db = settings.database.clone();
     web::block(move || {
-        let pool = db::connect_pool(
-            &db.url,
-            db.pool_size,
-            Duration::from_millis(db.acquire_timeout_ms),
-            db.sqlite_busy_timeout_ms,
-        )?;
+        let pool = db::connect_pool_from(&db)?;
         let mut conn = pool.get()?;
         let applied = db::run_migrations(&mut conn)?;
         if applied > 0 {

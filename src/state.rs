@@ -6,7 +6,9 @@ use actix_web::web;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
-use crate::db::{DbConnection, Pool};
+use std::time::Duration;
+
+use crate::db::{Backend, DbConnection, Pool};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone)]
@@ -25,12 +27,27 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
+        let work = web::block(move || {
             let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
             f(&mut conn)
-        })
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        });
+        let deadline = self.settings.database.request_timeout_ms;
+        let done = if deadline > 0 && self.is_postgres() {
+            // A PostgreSQL that stops answering must not hold the request:
+            // libpq's timeouts cover a broken network, this covers the rest.
+            // The blocking work may still finish later; 503 promises nothing
+            // either way, and retries are safe through idempotency keys.
+            tokio::time::timeout(Duration::from_millis(deadline), work)
+                .await
+                .map_err(|_| AppError::DatabaseTimeout)?
+        } else {
+            work.await
+        };
+        done.map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        Backend::from_url(&self.settings.database.url) == Backend::Postgres
     }
 }
 

@@ -109,6 +109,67 @@ impl ManageConnection for ConnectionManager {
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
+/// Network and statement limits for PostgreSQL connections, so a database
+/// that stops answering fails requests within seconds instead of hanging.
+#[derive(Debug, Clone, Copy)]
+pub struct PgTimeouts {
+    pub connect_timeout_secs: u32,
+    pub statement_timeout_ms: u32,
+    pub tcp_user_timeout_ms: u32,
+}
+
+/// Adds libpq's timeout and keepalive parameters to a PostgreSQL URL; a
+/// parameter the URL already sets is left as it is.
+pub fn with_pg_timeouts(url: &str, t: PgTimeouts) -> String {
+    let params = [
+        ("connect_timeout", t.connect_timeout_secs.to_string()),
+        ("keepalives", "1".to_owned()),
+        ("keepalives_idle", "10".to_owned()),
+        ("keepalives_interval", "2".to_owned()),
+        ("keepalives_count", "3".to_owned()),
+        ("tcp_user_timeout", t.tcp_user_timeout_ms.to_string()),
+        (
+            "options",
+            format!("-c%20statement_timeout%3D{}", t.statement_timeout_ms),
+        ),
+    ];
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let present: Vec<&str> = query
+        .split('&')
+        .filter_map(|kv| kv.split('=').next())
+        .collect();
+    let mut out = url.to_owned();
+    for (name, value) in params {
+        if present.contains(&name) {
+            continue;
+        }
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&format!("{name}={value}"));
+    }
+    out
+}
+
+/// Opens the pool with the settings' limits (PostgreSQL timeouts included).
+pub fn connect_pool_from(settings: &crate::config::DatabaseSettings) -> anyhow::Result<Pool> {
+    let url = match Backend::from_url(&settings.url) {
+        Backend::Postgres => with_pg_timeouts(
+            &settings.url,
+            PgTimeouts {
+                connect_timeout_secs: settings.connect_timeout_secs,
+                statement_timeout_ms: settings.statement_timeout_ms,
+                tcp_user_timeout_ms: settings.tcp_user_timeout_ms,
+            },
+        ),
+        Backend::Sqlite => settings.url.clone(),
+    };
+    connect_pool(
+        &url,
+        settings.pool_size,
+        Duration::from_millis(settings.acquire_timeout_ms),
+        settings.sqlite_busy_timeout_ms,
+    )
+}
+
 /// Opens the pool; for SQLite the parent directory of the file is created.
 pub fn connect_pool(
     url: &str,
@@ -212,5 +273,32 @@ where
             Tm::rollback_transaction(conn)?;
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: PgTimeouts = PgTimeouts {
+        connect_timeout_secs: 3,
+        statement_timeout_ms: 5000,
+        tcp_user_timeout_ms: 4000,
+    };
+
+    #[test]
+    fn timeouts_are_added_to_a_plain_url() {
+        assert_eq!(
+            with_pg_timeouts("postgres://u@h/db", T),
+            "postgres://u@h/db?connect_timeout=3&keepalives=1&keepalives_idle=10&keepalives_interval=2\
+             &keepalives_count=3&tcp_user_timeout=4000&options=-c%20statement_timeout%3D5000"
+        );
+    }
+
+    #[test]
+    fn parameters_the_url_sets_are_kept() {
+        let url = with_pg_timeouts("postgres://u@h/db?sslmode=require&connect_timeout=10", T);
+        assert!(url.starts_with("postgres://u@h/db?sslmode=require&connect_timeout=10&keepalives=1"));
+        assert_eq!(url.matches("connect_timeout").count(), 1);
     }
 }

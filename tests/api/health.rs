@@ -77,3 +77,119 @@ async fn readiness_answers_503_when_postgres_goes_away() {
         .unwrap();
     assert_eq!(res.status(), 200, "the process is still alive");
 }
+
+/// A TCP relay to PostgreSQL that can stop passing bytes in both directions
+/// while keeping every connection open: to the server it looks like a
+/// network that silently drops everything, then comes back.
+struct StallingProxy {
+    port: u16,
+    stalled: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl StallingProxy {
+    async fn start(target: String) -> StallingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stalled = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
+        let tx = stalled.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
+                    continue;
+                };
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(relay(cr, sw, tx.subscribe()));
+                tokio::spawn(relay(sr, cw, tx.subscribe()));
+            }
+        });
+        StallingProxy { port, stalled }
+    }
+
+    fn stall(&self, on: bool) {
+        self.stalled.send_replace(on);
+    }
+}
+
+async fn relay(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut stalled: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        // While stalled, hold what was read: nothing reaches the other side.
+        if stalled.wait_for(|s| !*s).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// PostgreSQL only: a database that stops answering (packets silently
+/// dropped) turns readiness 503 and fails reads, writes and logins with 503
+/// within seconds instead of hanging; when it answers again, so does the
+/// server, by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_stops_answering_fails_requests_fast_with_503() {
+    if crate::helpers::postgres_skipped() {
+        return;
+    }
+    let server = crate::helpers::postgres_server_url();
+    let host_port = server
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let proxy = StallingProxy::start(host_port.clone()).await;
+    let proxy_port = proxy.port;
+    let app = crate::helpers::spawn_app_with(Db::Postgres, move |s| {
+        s.database.url = s.database.url.replace(&host_port, &format!("127.0.0.1:{proxy_port}"));
+    })
+    .await;
+    assert_eq!(app.get("/health/ready", "").await.status(), 200);
+    app.get_ok("/api/v1/venues", &app.admin_token).await;
+
+    proxy.stall(true);
+    let started = std::time::Instant::now();
+    let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    assert_problem(ready, 503, "database_unavailable").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{:?}", started.elapsed());
+
+    let venue = serde_json::json!({"name": "西公民館", "default_capacity": 10});
+    let started = std::time::Instant::now();
+    let (read, write, login) = tokio::join!(
+        app.get("/api/v1/venues", &app.admin_token),
+        app.post("/api/v1/venues", &app.admin_token, &venue),
+        app.login(&app.admin_email, crate::helpers::ADMIN_PASSWORD),
+    );
+    for res in [read, write, login] {
+        assert_eq!(res.status(), 503, "{:?}", res.text().await);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "503 within seconds, not minutes: {:?}",
+        started.elapsed()
+    );
+
+    proxy.stall(false);
+    let mut ready = false;
+    for _ in 0..40 {
+        if app.get("/health/ready", "").await.status() == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "readiness recovers by itself");
+    app.get_ok("/api/v1/venues", &app.admin_token).await;
+    app.login_ok(&app.admin_email, crate::helpers::ADMIN_PASSWORD).await;
+}
