@@ -36,13 +36,47 @@ impl Checker {
     }
 }
 
+/// How far ahead any date may lie (sessions, series, loans, closures): a
+/// date beyond it is a typo (9999-12-31), not a plan.
+pub const MAX_YEARS_AHEAD: i64 = 5;
+
+/// A date no more than `MAX_YEARS_AHEAD` years from today.
+pub fn within_horizon(date: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+    let limit = chrono::Utc::now().date_naive() + chrono::Duration::days(366 * MAX_YEARS_AHEAD);
+    if date > limit {
+        return Err(format!(
+            "must be within {MAX_YEARS_AHEAD} years from today (by {limit})"
+        ));
+    }
+    Ok(date)
+}
+
+/// Characters that show nothing: spaces, zero-width characters, bidi marks
+/// and the Hangul/halfwidth fillers. A text made only of them is empty.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c,
+            '\u{00AD}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}'
+            | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}')
+}
+
+/// Bidirectional overrides and isolates reorder how text is shown (a name
+/// that reads differently from what is stored): never accepted.
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn clean(raw: &str, max_chars: usize) -> Result<String, String> {
-    let text = raw.trim();
+    let text = raw.trim_matches(invisible);
     if text.chars().count() > max_chars {
         return Err(format!("must be at most {max_chars} characters"));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
         return Err("must not contain control characters".into());
+    }
+    if raw.chars().any(bidi_control) {
+        return Err("must not contain bidirectional control characters".into());
     }
     Ok(text.to_owned())
 }
@@ -84,6 +118,23 @@ pub fn yen(value: i64, max: i64) -> Result<i32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_of_invisible_characters_only_is_empty() {
+        assert!(required_text("\u{200b}\u{3000} ", 10).is_err());
+        assert!(required_text("\u{202e}\u{200b}", 10).is_err());
+        assert!(required_text("北\u{202e}公民館", 10).is_err(), "bidi override inside");
+        assert_eq!(required_text("\u{200b}北公民館\u{feff}", 10).unwrap(), "北公民館");
+        assert_eq!(optional_text(Some("\u{200b}"), 10).unwrap(), None);
+    }
+
+    #[test]
+    fn dates_beyond_the_horizon_are_refused() {
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        assert!(within_horizon(far).is_err());
+        let soon = chrono::Utc::now().date_naive() + chrono::Duration::days(365);
+        assert_eq!(within_horizon(soon), Ok(soon));
+    }
 
     #[test]
     fn text_is_trimmed_and_bounded() {

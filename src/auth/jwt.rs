@@ -81,9 +81,14 @@ impl JwtKeys {
     /// The claims of a valid token; `None` for anything else (bad signature,
     /// other algorithm, expired, wrong issuer or audience, malformed).
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        // A token issued in the future was not issued by us (or our clock
+        // jumped): refuse it, allowing the same leeway as for expiry.
+        let now = chrono::Utc::now().timestamp();
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        (claims.iat <= now + leeway).then_some(claims)
     }
 }
 
@@ -132,5 +137,27 @@ mod tests {
         let payload = valid.split('.').nth(1).unwrap();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         assert!(k.verify(&format!("{header}.{payload}.")).is_none());
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_fails() {
+        let k = keys("0123456789abcdef0123456789abcdef");
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: AccountId::generate(),
+            org: OrganisationId::generate(),
+            role: Role::Admin,
+            sid: AuthSessionId::generate(),
+            iss: k.issuer.clone(),
+            aud: k.audience.clone(),
+            iat: now + 3600,
+            exp: now + 7200,
+            jti: uuid::Uuid::new_v4(),
+        };
+        let forged = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
+        assert!(k.verify(&forged).is_none());
+        let fine = Claims { iat: now, ..claims };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &fine, &k.encoding).unwrap();
+        assert!(k.verify(&token).is_some());
     }
 }

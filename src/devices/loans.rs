@@ -118,6 +118,8 @@ async fn lend(
                         }
                         (None, Some(resident), Some(due_on)) => {
                             caller.require(WRITERS)?;
+                            crate::validate::within_horizon(due_on)
+                                .map_err(|m| AppError::invalid_field("due_on", m))?;
                             let resident = crate::residents::queries::find(
                                 conn,
                                 caller.organisation_id,

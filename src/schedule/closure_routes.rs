@@ -46,6 +46,13 @@ async fn create_closure(
     let req = body.0;
     let mut v = Checker::new();
     let reason = v.check("reason", required_text(&req.reason, 200));
+    for (field, date) in [("start_date", req.start_date), ("end_date", req.end_date)] {
+        if let Err(m) = crate::validate::within_horizon(date) {
+            v.fail(field, m);
+        }
+    }
+    v.finish()?;
+    let mut v = Checker::new();
     let starts_local = req
         .start_date
         .and_time(req.start_time.unwrap_or(NaiveTime::MIN));

@@ -77,6 +77,13 @@ pub fn parse_rule(text: &str) -> Result<RRule<Unvalidated>, RuleError> {
             )));
         }
     }
+    for part in body.split(';') {
+        if let Some(n) = part.strip_prefix("INTERVAL=")
+            && n.trim().parse::<u32>().is_ok_and(|n| n == 0)
+        {
+            return Err(RuleError::InvalidRule("INTERVAL must be at least 1".into()));
+        }
+    }
     let rule: RRule<Unvalidated> = body.parse().map_err(|e: rrule::RRuleError| {
         RuleError::InvalidRule(format!("not a valid RRULE: {e}"))
     })?;
@@ -89,6 +96,26 @@ pub fn parse_rule(text: &str) -> Result<RRule<Unvalidated>, RuleError> {
         ));
     }
     Ok(rule)
+}
+
+/// Whether a (parsed-ok) rule yields at least one date from `starts_on` up
+/// to `until` (or within the next 9 years, enough for 29 February).
+pub fn ever_occurs(
+    rrule: &str,
+    starts_on: NaiveDate,
+    start_time: NaiveTime,
+    until: Option<NaiveDate>,
+) -> bool {
+    let Ok(rule) = parse_rule(rrule) else {
+        return false;
+    };
+    let at = |date: NaiveDate, time: NaiveTime| RuleTz::UTC.from_utc_datetime(&date.and_time(time));
+    let last = until.unwrap_or(starts_on + Duration::days(366 * 9));
+    let Ok(set) = rule.build(at(starts_on, start_time)) else {
+        return false;
+    };
+    let end = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(start_time);
+    !set.before(at(last, end)).all(1).dates.is_empty()
 }
 
 /// Places a local wall-clock time in `tz`: an ambiguous time (clocks going
@@ -178,6 +205,18 @@ pub fn weekday_name(date: NaiveDate) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zero_interval_and_a_rule_that_never_occurs_are_refused() {
+        assert!(parse_rule("FREQ=WEEKLY;INTERVAL=0").is_err());
+        assert!(parse_rule("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU").is_ok());
+        let d = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
+        let t = NaiveTime::from_hms_opt(14, 0, 0).unwrap();
+        assert!(!ever_occurs("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", d, t, None));
+        assert!(ever_occurs("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", d, t, None));
+        assert!(!ever_occurs("FREQ=WEEKLY;BYDAY=TU", d + Duration::days(1), t, Some(d + Duration::days(5))));
+        assert!(ever_occurs("FREQ=WEEKLY;BYDAY=TU", d, t, Some(d)));
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

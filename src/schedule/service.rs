@@ -281,6 +281,21 @@ pub fn apply_series_input(
     if row.until_on.is_some_and(|u| u < row.starts_on) {
         v.fail("until", "must not be before starts_on");
     }
+    if let Err(m) = crate::validate::within_horizon(row.starts_on) {
+        v.fail("starts_on", m);
+    }
+    if let Some(Err(m)) = row.until_on.map(crate::validate::within_horizon) {
+        v.fail("until", m);
+    }
+    if !row.rrule.is_empty()
+        && recurrence::parse_rule(&row.rrule).is_ok()
+        && !recurrence::ever_occurs(&row.rrule, row.starts_on, row.start_time, row.until_on)
+    {
+        v.fail(
+            "rrule",
+            "the rule produces no date between starts_on and until (e.g. 30 February)",
+        );
+    }
     v.finish()?;
     row.updated_at = now;
     Ok((row, exceptions, teachers))

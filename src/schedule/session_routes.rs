@@ -266,6 +266,9 @@ async fn create_session(
                         "must be between 0 and 10080",
                     );
                 }
+                if let Err(m) = crate::validate::within_horizon(req.date) {
+                    v.fail("date", m);
+                }
                 v.finish()?;
                 let (starts_at, ends_at) =
                     service::local_span(&ctx.tz, req.date, req.start_time, end_time)?;
@@ -436,6 +439,8 @@ async fn move_session(
                 let local_start = row.starts_at.and_utc().with_timezone(&ctx.tz);
                 let local_end = row.ends_at.and_utc().with_timezone(&ctx.tz);
                 let date = req.date.unwrap_or(local_start.date_naive());
+                crate::validate::within_horizon(date)
+                    .map_err(|m| AppError::invalid_field("date", m))?;
                 let start = req.start_time.unwrap_or(local_start.time());
                 let end = req.end_time.unwrap_or(local_end.time());
                 let (starts_at, ends_at) = service::local_span(&ctx.tz, date, start, end)?;

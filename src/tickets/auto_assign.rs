@@ -238,6 +238,11 @@ async fn set_duty(
             None => v.fail(&format!("roster[{i}].weekday"), "must be monday … sunday"),
         }
     }
+    for (i, skill) in duty.skills.iter().enumerate() {
+        if duty.skills[..i].contains(skill) {
+            v.fail(&format!("skills[{i}]"), format!("{skill} appears twice"));
+        }
+    }
     v.finish()?;
     let answer = duty.clone();
     state

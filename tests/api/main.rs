@@ -12,6 +12,7 @@ mod concurrency;
 mod enrolments;
 mod errors;
 mod health;
+mod inputs;
 mod isolation;
 mod loaners;
 mod migrations;
