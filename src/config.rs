@@ -96,8 +96,16 @@ pub struct AuthSettings {
     pub refresh_token_ttl_days: u64,
     /// Failed logins are counted over this sliding window.
     pub login_window_secs: u64,
+    /// Failures of one account from one client address before that client
+    /// must wait for the window.
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
+    /// Failures of one account from all clients it has never logged in
+    /// from; growing delays start at half of it. Known clients are exempt.
+    pub max_failures_per_account_any_client: u32,
+    /// A client address stays "known" for an account this many days after
+    /// its last successful login.
+    pub known_client_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,6 +113,10 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// is believed; from anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,10 +165,13 @@ impl Default for Settings {
                 login_window_secs: 900,
                 max_failures_per_account: 5,
                 max_failures_per_address: 20,
+                max_failures_per_account_any_client: 100,
+                known_client_days: 90,
             },
             http: HttpSettings {
                 max_body_bytes: 64 * 1024,
                 workers: 0,
+                trusted_proxies: Vec::new(),
             },
             log: LogSettings {
                 format: "pretty".into(),

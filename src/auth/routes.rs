@@ -32,10 +32,7 @@ async fn login(
     req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> AppResult<web::Json<TokenPair>> {
-    let ip = req
-        .peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = crate::http::client::address(&req, &state.settings.http.trusted_proxies);
     service::login(&state, body.0, ip).await.map(web::Json)
 }
 

@@ -56,6 +56,8 @@ fn policy(state: &AppState) -> throttle::Policy {
         window: Duration::seconds(auth.login_window_secs as i64),
         max_per_account: auth.max_failures_per_account,
         max_per_address: auth.max_failures_per_address,
+        max_per_account_any_client: auth.max_failures_per_account_any_client,
+        known_client_days: auth.known_client_days,
     }
 }
 
@@ -70,6 +72,7 @@ pub async fn login(
     let policy = policy(state);
     let email = request.email.trim().to_lowercase();
     let (lookup_email, lookup_ip) = (email.clone(), client_ip.clone());
+    let success_ip = client_ip.clone();
     let account = state
         .db(move |conn| {
             if let Some(wait) = throttle::check(conn, &policy, &lookup_email, &lookup_ip)? {
@@ -85,7 +88,7 @@ pub async fn login(
         Some(account) if verified && account.active => {
             state
                 .db(move |conn| {
-                    throttle::clear_account(conn, &email)?;
+                    throttle::record_success(conn, &email, &success_ip)?;
                     Ok(())
                 })
                 .await?;

@@ -24,6 +24,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    known_login_clients (client_key) {
+        client_key -> Text,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Text,
         throttle_key -> Text,
@@ -528,6 +535,7 @@ diesel::joinable!(series -> venues (venue_id));
 diesel::joinable!(course_topics -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    known_login_clients,
     audit_log,
     auth_sessions,
     booking_events,

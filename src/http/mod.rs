@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: the JSON body extractor, error
 //! handlers for query strings and paths, and the fallback for unknown routes.
 
+pub mod client;
 mod fallback;
 pub mod input;
 mod json;

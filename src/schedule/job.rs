@@ -107,8 +107,9 @@ pub fn close_resolved_tickets(
     result.map(Some)
 }
 
-/// Forgets idempotency keys older than a week and login failures older than
-/// a day. Plain deletes: safe on every instance at once.
+/// Forgets idempotency keys older than a week, login failures older than a
+/// day and known login clients unseen for a year (longer than any sensible
+/// `known_client_days`). Plain deletes: safe on every instance at once.
 pub fn housekeeping(conn: &mut DbConnection) -> Result<(usize, usize), AppError> {
     use crate::db::schema::{idempotency_keys, login_failures};
     use diesel::prelude::*;
@@ -120,6 +121,13 @@ pub fn housekeeping(conn: &mut DbConnection) -> Result<(usize, usize), AppError>
     .execute(conn)?;
     let failures = diesel::delete(
         login_failures::table.filter(login_failures::failed_at.lt(now - chrono::Duration::days(1))),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        crate::db::schema::known_login_clients::table.filter(
+            crate::db::schema::known_login_clients::last_login_at
+                .lt(now - chrono::Duration::days(366)),
+        ),
     )
     .execute(conn)?;
     Ok((keys, failures))

@@ -302,7 +302,72 @@ async fn a_successful_login_resets_the_account_counter(db: Db) {
     app.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
 }
 
+async fn login_from(app: &crate::helpers::TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A stranger who knows a coordinator's email cannot keep her out: failures
+/// from other clients lock those clients, and slow unknown clients down, but
+/// her own desk (a client she logged in from before) still gets in.
+async fn a_stranger_cannot_lock_a_colleague_out_of_her_desk(db: Db) {
+    let app = spawn_app_with(db, |s| {
+        s.http.trusted_proxies = vec!["127.0.0.1".into()];
+        s.auth.max_failures_per_account = 3;
+        s.auth.max_failures_per_address = 100;
+        s.auth.max_failures_per_account_any_client = 10;
+    })
+    .await;
+    let desk = "198.51.100.10";
+    assert_eq!(login_from(&app, desk, &app.admin_email, ADMIN_PASSWORD).await.status(), 200);
+
+    // One stranger: three tries, then that client waits.
+    for _ in 0..3 {
+        let res = login_from(&app, "203.0.113.1", &app.admin_email, "guess").await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = login_from(&app, "203.0.113.1", &app.admin_email, ADMIN_PASSWORD).await;
+    assert_problem(res, 429, "too_many_attempts").await;
+    // Many strangers: the account-wide ceiling and its growing delays stop
+    // the guessing from unknown clients, the right password included.
+    let mut refused = 0;
+    for i in 2..30 {
+        let res = login_from(&app, &format!("203.0.113.{i}"), &app.admin_email, "guess").await;
+        if res.status() == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 20, "unknown clients are slowed down: {refused} of 28 refused");
+    let res = login_from(&app, "192.0.2.99", &app.admin_email, ADMIN_PASSWORD).await;
+    assert_problem(res, 429, "too_many_attempts").await;
+    // Her desk is not blocked by any of it.
+    assert_eq!(login_from(&app, desk, &app.admin_email, ADMIN_PASSWORD).await.status(), 200);
+}
+
+/// Without a trusted proxy, X-Forwarded-For is the client's own words: it
+/// does not give a guesser a fresh address per request.
+async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored(db: Db) {
+    let app = spawn_app_with(db, |s| {
+        s.auth.max_failures_per_account = 100;
+        s.auth.max_failures_per_address = 4;
+    })
+    .await;
+    for i in 0..4 {
+        let res = login_from(&app, &format!("203.0.113.{i}"), &format!("guess{i}@kita.example"), "guess").await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = login_from(&app, "203.0.113.200", &app.admin_email, ADMIN_PASSWORD).await;
+    assert_problem(res, 429, "too_many_attempts").await;
+}
+
 db_tests!(
+    a_stranger_cannot_lock_a_colleague_out_of_her_desk,
+    a_forwarded_for_header_from_an_untrusted_peer_is_ignored,
     login_answers_a_bearer_token_pair,
     login_is_case_insensitive_in_the_email,
     a_wrong_password_and_an_unknown_email_get_the_same_answer,
