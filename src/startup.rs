@@ -154,7 +154,10 @@ fn build_app(
         .app_data(http::path_config())
         .configure(health::configure)
         .service(scope::scope("/api/v1").configure(api_routes))
-        .openapi_service(|api| SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+        .openapi_service(|mut api| {
+            crate::openapi::complete(&mut api);
+            SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api)
+        })
         .default_service(web::to(http::fallback))
         .map(|app| {
             app.service(web::redirect("/api/docs", "/api/docs/"))

@@ -40,9 +40,12 @@ pub struct ClosureRow {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Closure {
     pub id: ClosureId,
-    /// Local wall-clock start in the organisation's timezone.
+    /// Local wall-clock start in the organisation's timezone, without a
+    /// zone: `YYYY-MM-DDThh:mm:ss`.
+    #[schema(value_type = String, pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$", example = "2026-12-29T00:00:00")]
     pub starts_local: NaiveDateTime,
-    /// Local wall-clock end (exclusive).
+    /// Local wall-clock end (exclusive), without a zone.
+    #[schema(value_type = String, pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$", example = "2027-01-04T00:00:00")]
     pub ends_local: NaiveDateTime,
     pub reason: String,
 }
