@@ -217,14 +217,19 @@ fn production_refuses_the_development_or_a_short_secret() {
 }
 
 /// A running `madoguchi serve` whose console output is collected.
-struct Server {
+pub struct Server {
     child: Child,
     output: Arc<Mutex<Vec<String>>>,
-    address: String,
+    pub address: String,
 }
 
 impl Server {
     fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    /// Starts `madoguchi serve` with extra environment variables.
+    pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -232,6 +237,7 @@ impl Server {
             .port();
         let mut child = madoguchi(database_url)
             .env("MADOGUCHI_BIND", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
             .arg("serve")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -256,7 +262,7 @@ impl Server {
         }
     }
 
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(res) = reqwest::get(format!("{}/health/ready", self.address)).await

@@ -13,6 +13,7 @@ mod enrolments;
 mod errors;
 mod health;
 mod inputs;
+mod instances;
 mod isolation;
 mod loaners;
 mod migrations;
