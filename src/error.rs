@@ -208,7 +208,9 @@ impl AppError {
             AppError::Database(e) if is_unreachable(e) => {
                 "the database is not reachable; retry the request".into()
             }
-            AppError::DatabaseTimeout => "the database did not answer in time; retry the request".into(),
+            AppError::DatabaseTimeout => {
+                "the database did not answer in time; retry the request".into()
+            }
             _ => "an unexpected error occurred; it has been logged".into(),
         }
     }

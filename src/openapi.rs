@@ -5,8 +5,8 @@
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
-use utoipa::{PartialSchema, ToSchema};
 use utoipa::{Modify, OpenApi};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::bookings::types::BookingStatus;
 use crate::schedule::types::SessionStatus;

@@ -123,8 +123,14 @@ mod tests {
     fn text_of_invisible_characters_only_is_empty() {
         assert!(required_text("\u{200b}\u{3000} ", 10).is_err());
         assert!(required_text("\u{202e}\u{200b}", 10).is_err());
-        assert!(required_text("北\u{202e}公民館", 10).is_err(), "bidi override inside");
-        assert_eq!(required_text("\u{200b}北公民館\u{feff}", 10).unwrap(), "北公民館");
+        assert!(
+            required_text("北\u{202e}公民館", 10).is_err(),
+            "bidi override inside"
+        );
+        assert_eq!(
+            required_text("\u{200b}北公民館\u{feff}", 10).unwrap(),
+            "北公民館"
+        );
         assert_eq!(optional_text(Some("\u{200b}"), 10).unwrap(), None);
     }
 

@@ -154,10 +154,12 @@ mod tests {
             exp: now + 7200,
             jti: uuid::Uuid::new_v4(),
         };
-        let forged = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
+        let forged =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
         assert!(k.verify(&forged).is_none());
         let fine = Claims { iat: now, ..claims };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &fine, &k.encoding).unwrap();
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &fine, &k.encoding).unwrap();
         assert!(k.verify(&token).is_some());
     }
 }

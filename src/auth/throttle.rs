@@ -218,14 +218,26 @@ mod tests {
     fn growing_delays_double_from_half_the_ceiling() {
         let window = Duration::seconds(900);
         let f: Vec<_> = (0..4).map(at).collect();
-        assert_eq!(growing_delay(&f, 10, window, at(3)), None, "4 of 10: no delay");
+        assert_eq!(
+            growing_delay(&f, 10, window, at(3)),
+            None,
+            "4 of 10: no delay"
+        );
         let f: Vec<_> = (0..5).map(at).collect();
         assert_eq!(growing_delay(&f, 10, window, at(4)), Some(1));
         let f: Vec<_> = (0..8).map(at).collect();
         assert_eq!(growing_delay(&f, 10, window, at(7)), Some(8));
-        assert_eq!(growing_delay(&f, 10, window, at(20)), None, "the delay has passed");
+        assert_eq!(
+            growing_delay(&f, 10, window, at(20)),
+            None,
+            "the delay has passed"
+        );
         let f: Vec<_> = (0..60).map(at).collect();
-        assert_eq!(growing_delay(&f, 100, window, at(59)), Some(900), "capped at the window");
+        assert_eq!(
+            growing_delay(&f, 100, window, at(59)),
+            Some(900),
+            "capped at the window"
+        );
     }
 
     #[test]

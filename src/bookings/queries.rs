@@ -255,6 +255,7 @@ pub fn list(
     filter: &BookingFilter,
     reference: Option<&str>,
     limit: i64,
+    taught_by: Option<crate::db::AccountId>,
 ) -> QueryResult<Vec<BookingWithResident>> {
     let mut query = bookings::table
         .inner_join(residents::table)
@@ -277,6 +278,9 @@ pub fn list(
     }
     if let Some(cursor) = filter.cursor {
         query = query.filter(bookings::id.gt(BookingId(cursor)));
+    }
+    if let Some(account) = taught_by {
+        query = query.filter(bookings::session_id.eq_any(crate::access::taught_by(account)));
     }
     query.load(conn)
 }
@@ -308,6 +312,23 @@ pub fn resident_ref(r: &ResidentRow) -> ResidentRef {
         phone: r.phone.clone(),
         contact_preference: r.contact_preference.clone(),
     }
+}
+
+/// Which of `ids` are bookings of sessions the account teaches (as text).
+pub fn in_sessions_taught_by(
+    conn: &mut DbConnection,
+    ids: &[BookingId],
+    account: crate::db::AccountId,
+) -> QueryResult<std::collections::HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<String> = bookings::table
+        .filter(bookings::id.eq_any(ids))
+        .filter(bookings::session_id.eq_any(crate::access::taught_by(account)))
+        .select(bookings::id)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
 }
 
 /// Takes the booking row's lock until the transaction ends (a no-op

@@ -14,6 +14,7 @@ use super::types::{
     AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, CancelBooking,
     NewBooking, Roster, WalkIn,
 };
+use crate::access;
 use crate::auth::Caller;
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
 use crate::devices::pool;
@@ -146,6 +147,7 @@ async fn roster(
     let roster = state
         .db(move |conn| {
             let session = service::session_of(conn, caller.organisation_id, id)?;
+            service::may_run(conn, &caller, id)?;
             let mut roster = Roster {
                 session_id: id,
                 capacity: session.capacity,
@@ -199,12 +201,14 @@ async fn list_bookings(
         .map(|raw| reference::parse(raw).unwrap_or_else(|| "-".into()));
     let items = state
         .db(move |conn| {
+            let scope = desk_scope(&caller)?;
             let rows = queries::list(
                 conn,
                 caller.organisation_id,
                 &filter,
                 code.as_deref(),
                 limit,
+                scope,
             )?;
             answers(conn, rows)
         })
@@ -235,6 +239,7 @@ async fn get_booking(
         .db(move |conn| {
             let row = queries::find(conn, caller.organisation_id, id)?
                 .ok_or_else(|| AppError::not_found("booking"))?;
+            service::may_run(conn, &caller, row.session_id)?;
             answer(conn, row)
         })
         .await?;
@@ -315,7 +320,11 @@ async fn resident_bookings(
                 limit: None,
                 cursor: None,
             };
-            let rows = queries::list(conn, caller.organisation_id, &filter, None, 1000)?;
+            let scope = desk_scope(&caller)?;
+            if scope.is_some() {
+                access::require_full(conn, &caller, resident)?;
+            }
+            let rows = queries::list(conn, caller.organisation_id, &filter, None, 1000, scope)?;
             answers(conn, rows)
         })
         .await?;
@@ -479,4 +488,20 @@ async fn close_session(
         session_id: session,
         no_shows,
     }))
+}
+
+/// Which bookings a caller's lists may hold: everything for the office
+/// (`None`), the sessions they teach for an instructor; volunteers have no
+/// bookings to look at.
+fn desk_scope(caller: &Caller) -> AppResult<Option<crate::db::AccountId>> {
+    if access::sees_everything(caller) {
+        Ok(None)
+    } else if caller.role == crate::staff::types::Role::Instructor {
+        Ok(Some(caller.account_id))
+    } else {
+        Err(AppError::forbidden(
+            "forbidden",
+            "bookings are for coordinators and the instructors of the session",
+        ))
+    }
 }

@@ -298,7 +298,9 @@ mod tests {
     #[test]
     fn parameters_the_url_sets_are_kept() {
         let url = with_pg_timeouts("postgres://u@h/db?sslmode=require&connect_timeout=10", T);
-        assert!(url.starts_with("postgres://u@h/db?sslmode=require&connect_timeout=10&keepalives=1"));
+        assert!(
+            url.starts_with("postgres://u@h/db?sslmode=require&connect_timeout=10&keepalives=1")
+        );
         assert_eq!(url.matches("connect_timeout").count(), 1);
     }
 }

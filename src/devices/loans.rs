@@ -312,7 +312,29 @@ async fn list_loans(
 ) -> AppResult<web::Json<Vec<Loan>>> {
     let overdue = filter.overdue.unwrap_or(false);
     let rows = state
-        .db(move |conn| Ok(queries::open_loans(conn, caller.organisation_id, overdue)?))
+        .db(move |conn| {
+            let rows = queries::open_loans(conn, caller.organisation_id, overdue)?;
+            if crate::access::sees_everything(&caller) {
+                return Ok(rows);
+            }
+            if caller.role != Role::Instructor {
+                crate::access::require_office(&caller)?;
+            }
+            // An instructor follows the loans they lent and those of the
+            // sessions they teach.
+            let ids: Vec<BookingId> = rows
+                .iter()
+                .filter_map(|l| l.booking_id.as_deref()?.parse().ok().map(BookingId))
+                .collect();
+            let mine = bookings::in_sessions_taught_by(conn, &ids, caller.account_id)?;
+            let me = caller.account_id.to_string();
+            Ok(rows
+                .into_iter()
+                .filter(|l| {
+                    l.lent_by == me || l.booking_id.as_ref().is_some_and(|b| mine.contains(b))
+                })
+                .collect())
+        })
         .await?;
     Ok(web::Json(rows.into_iter().map(Loan::from).collect()))
 }

@@ -89,11 +89,17 @@ async fn take_payment(
     let app = state.clone();
     let answer = state
         .db(move |conn| {
-            idempotency::once(conn, caller.organisation_id, key.as_deref(), fingerprint.as_bytes(), |conn| {
-                let tz = context(conn, &app, &caller)?.tz;
-                let row = service::take_payment(conn, &caller, tz, &parsed)?;
-                Answer::new(StatusCode::CREATED, &row)
-            })
+            idempotency::once(
+                conn,
+                caller.organisation_id,
+                key.as_deref(),
+                fingerprint.as_bytes(),
+                |conn| {
+                    let tz = context(conn, &app, &caller)?.tz;
+                    let row = service::take_payment(conn, &caller, tz, &parsed)?;
+                    Answer::new(StatusCode::CREATED, &row)
+                },
+            )
         })
         .await?;
     Ok(answer.respond())
@@ -168,6 +174,10 @@ async fn resident_balance(
         .db(move |conn| {
             crate::residents::queries::find(conn, caller.organisation_id, id)?
                 .ok_or_else(|| AppError::not_found("resident"))?;
+            if caller.role == crate::staff::types::Role::Volunteer {
+                crate::access::require_office(&caller)?;
+            }
+            crate::access::require_full(conn, &caller, id)?;
             Ok(queries::resident_totals(conn, id)?)
         })
         .await?;
@@ -209,6 +219,7 @@ async fn session_fees(
     let (expected, collected, refunded) = state
         .db(move |conn| {
             booking_service::session_of(conn, caller.organisation_id, id)?;
+            booking_service::may_run(conn, &caller, id)?;
             Ok(queries::session_totals(conn, id)?)
         })
         .await?;
@@ -272,12 +283,22 @@ async fn cash_sheet(
         .db(move |conn| {
             crate::venues::queries::find(conn, caller.organisation_id, venue)?
                 .ok_or_else(|| AppError::not_found("venue"))?;
-            Ok(queries::day_at_venue(
-                conn,
-                caller.organisation_id,
-                venue,
-                date,
-            )?)
+            if caller.role == crate::staff::types::Role::Volunteer {
+                crate::access::require_office(&caller)?;
+            }
+            let rows = queries::day_at_venue(conn, caller.organisation_id, venue, date)?;
+            if crate::access::sees_everything(&caller) {
+                return Ok(rows);
+            }
+            // An instructor's sheet holds the sessions they teach, no others.
+            let mine: std::collections::HashSet<String> =
+                crate::schedule::queries::sessions_taught_by(conn, caller.account_id)?
+                    .into_iter()
+                    .collect();
+            Ok(rows
+                .into_iter()
+                .filter(|(row, _, _)| mine.contains(&row.session_id))
+                .collect())
         })
         .await?;
     let mut sessions: Vec<CashSheetSession> = Vec::new();

@@ -66,8 +66,7 @@ pub fn take_payment(
     }
     let session = booking_service::session_of(conn, organisation, booking.session_id)?;
     let today = local_today(tz);
-    let receipt =
-        queries::next_receipt_number(conn, organisation, queries::fiscal_year(today))?;
+    let receipt = queries::next_receipt_number(conn, organisation, queries::fiscal_year(today))?;
     let row = PaymentRow {
         id: PaymentId::generate(),
         organisation_id: organisation,
@@ -114,10 +113,9 @@ pub fn refund(
 ) -> AppResult<PaymentRow> {
     let unlocked = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("payment"))?;
-    let booking = unlocked
-        .booking_id
-        .parse::<uuid::Uuid>()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("payment {id} has a bad booking id: {e}")))?;
+    let booking = unlocked.booking_id.parse::<uuid::Uuid>().map_err(|e| {
+        AppError::Internal(anyhow::anyhow!("payment {id} has a bad booking id: {e}"))
+    })?;
     bookings::lock_booking(conn, BookingId(booking))?;
     let payment = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("payment"))?;
@@ -135,11 +133,8 @@ pub fn refund(
         ));
     }
     let today = local_today(tz);
-    let receipt = queries::next_receipt_number(
-        conn,
-        caller.organisation_id,
-        queries::fiscal_year(today),
-    )?;
+    let receipt =
+        queries::next_receipt_number(conn, caller.organisation_id, queries::fiscal_year(today))?;
     let row = PaymentRow {
         id: PaymentId::generate(),
         kind: "refund".into(),

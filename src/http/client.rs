@@ -61,7 +61,9 @@ fn matches(ip: IpAddr, entry: &str) -> bool {
         return false;
     };
     match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => prefix_eq(u32::from(a).into(), u32::from(b).into(), 32, bits),
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            prefix_eq(u32::from(a).into(), u32::from(b).into(), 32, bits)
+        }
         (IpAddr::V6(a), IpAddr::V6(b)) => prefix_eq(u128::from(a), u128::from(b), 128, bits),
         _ => false,
     }
@@ -86,7 +88,10 @@ mod tests {
 
     #[test]
     fn the_header_is_ignored_from_an_untrusted_peer() {
-        assert_eq!(resolve(ip("203.0.113.9"), &["1.2.3.4"], &[]), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("203.0.113.9"), &["1.2.3.4"], &[]),
+            ip("203.0.113.9")
+        );
         assert_eq!(
             resolve(ip("203.0.113.9"), &["1.2.3.4"], &["10.0.0.0/8".into()]),
             ip("203.0.113.9")
@@ -98,7 +103,11 @@ mod tests {
         let trusted = vec!["10.0.0.0/8".to_owned(), "192.0.2.7".to_owned()];
         // The client wrote a fake first hop; the proxies appended the rest.
         assert_eq!(
-            resolve(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.4, 192.0.2.7"], &trusted),
+            resolve(
+                ip("10.0.0.2"),
+                &["6.6.6.6, 198.51.100.4, 192.0.2.7"],
+                &trusted
+            ),
             ip("198.51.100.4")
         );
         assert_eq!(resolve(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));

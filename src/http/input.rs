@@ -46,7 +46,11 @@ pub fn offending_parameter(query: &str, path: &str) -> Option<String> {
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         if has_control(&name) || has_control(&value) {
             let name: String = name.chars().filter(|c| !c.is_control()).collect();
-            return Some(if name.is_empty() { "query".into() } else { name });
+            return Some(if name.is_empty() {
+                "query".into()
+            } else {
+                name
+            });
         }
     }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
@@ -67,15 +71,27 @@ pub fn offending_json_field(value: &Value) -> Option<String> {
     }
     fn walk(value: &Value, path: &str) -> Option<String> {
         match value {
-            Value::String(s) if bad(s) => Some(if path.is_empty() { "body".into() } else { path.into() }),
+            Value::String(s) if bad(s) => Some(if path.is_empty() {
+                "body".into()
+            } else {
+                path.into()
+            }),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
                 .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
             Value::Object(map) => map.iter().find_map(|(k, v)| {
-                let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 if bad(k) {
-                    Some(if path.is_empty() { "body".into() } else { path.into() })
+                    Some(if path.is_empty() {
+                        "body".into()
+                    } else {
+                        path.into()
+                    })
                 } else {
                     walk(v, &here)
                 }
@@ -93,30 +109,52 @@ mod tests {
 
     #[test]
     fn a_nul_in_a_query_parameter_names_the_parameter() {
-        assert_eq!(offending_parameter("q=x%00y", "/api/v1/residents"), Some("q".into()));
+        assert_eq!(
+            offending_parameter("q=x%00y", "/api/v1/residents"),
+            Some("q".into())
+        );
         assert_eq!(
             offending_parameter("limit=5&district=%1b%5B31m", "/x"),
             Some("district".into())
         );
         assert_eq!(offending_parameter("q=%7F", "/x"), Some("q".into()));
-        assert_eq!(offending_parameter("q=%C2%85", "/x"), Some("q".into()), "C1 NEL");
+        assert_eq!(
+            offending_parameter("q=%C2%85", "/x"),
+            Some("q".into()),
+            "C1 NEL"
+        );
     }
 
     #[test]
     fn ordinary_text_passes() {
-        assert_eq!(offending_parameter("q=%E3%81%84%E3%81%A8%E3%81%86+%E8%8A%B1&limit=5", "/api/v1/residents"), None);
+        assert_eq!(
+            offending_parameter(
+                "q=%E3%81%84%E3%81%A8%E3%81%86+%E8%8A%B1&limit=5",
+                "/api/v1/residents"
+            ),
+            None
+        );
         assert_eq!(offending_parameter("", "/api/v1/sessions/0192-ab"), None);
     }
 
     #[test]
     fn a_control_character_in_a_path_segment_is_named_path() {
-        assert_eq!(offending_parameter("", "/api/v1/feeds/ab%00cd"), Some("path".into()));
+        assert_eq!(
+            offending_parameter("", "/api/v1/feeds/ab%00cd"),
+            Some("path".into())
+        );
     }
 
     #[test]
     fn json_bodies_allow_line_breaks_but_not_nul() {
-        assert_eq!(offending_json_field(&json!({"notes": "一行目\n二行目\tタブ"})), None);
-        assert_eq!(offending_json_field(&json!({"email": "a\u{0}@x.jp"})), Some("email".into()));
+        assert_eq!(
+            offending_json_field(&json!({"notes": "一行目\n二行目\tタブ"})),
+            None
+        );
+        assert_eq!(
+            offending_json_field(&json!({"email": "a\u{0}@x.jp"})),
+            Some("email".into())
+        );
         assert_eq!(
             offending_json_field(&json!({"items": [{"name": "ok"}, {"name": "\u{1b}"}]})),
             Some("items[1].name".into())

@@ -69,6 +69,7 @@ async fn merge(
                     },
                     None,
                     10_000,
+                    None,
                 )?;
                 for (booking, _) in theirs {
                     let clash = booking.status != "cancelled"

@@ -11,6 +11,7 @@ use super::types::{
     Resident, ResidentChanges, ResidentDetail, ResidentFilter, ResidentInput, ResidentRow,
     created_by, search_text,
 };
+use crate::access::{self, View};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId, write_tx};
@@ -168,10 +169,24 @@ async fn list_residents(
 ) -> AppResult<web::Json<Page<Resident>>> {
     let limit = pagination::limit(filter.limit)?;
     let filter = filter.into_inner();
-    let rows = state
-        .db(move |conn| Ok(queries::list(conn, caller.organisation_id, &filter, limit)?))
+    let items = state
+        .db(move |conn| {
+            let rows = queries::list(conn, caller.organisation_id, &filter, limit)?;
+            let ids: Vec<ResidentId> = rows.iter().map(|r| r.id).collect();
+            let full = access::fully_visible(conn, &caller, &ids)?;
+            Ok(rows
+                .into_iter()
+                .map(|row| {
+                    let view = if full.contains(&row.id) {
+                        View::Full
+                    } else {
+                        View::Limited
+                    };
+                    Resident::from(row).shaped(view)
+                })
+                .collect::<Vec<_>>())
+        })
         .await?;
-    let items = rows.into_iter().map(Resident::from).collect();
     Ok(web::Json(pagination::page(items, limit, |r| {
         r.id.to_string()
     })))
@@ -199,8 +214,9 @@ async fn get_resident(
             let row = queries::find(conn, caller.organisation_id, id)?
                 .ok_or_else(|| AppError::not_found("resident"))?;
             let (attended_count, no_show_count) = queries::attendance_counts(conn, id)?;
+            let view = access::view_of(conn, &caller, id)?;
             Ok(ResidentDetail {
-                resident: row.into(),
+                resident: Resident::from(row).shaped(view),
                 attended_count,
                 no_show_count,
             })

@@ -74,8 +74,15 @@ pub struct Resident {
     pub given_name: String,
     pub family_name_kana: String,
     pub given_name_kana: String,
-    /// Digits only, domestic form, e.g. `09012345678`.
+    /// Digits only, domestic form, e.g. `09012345678`. Absent in a limited view.
     pub phone: Option<String>,
+    /// The last four digits of the phone: enough to tell two 伊藤花 apart
+    /// on the phone, shown in every view.
+    pub phone_last_digits: Option<String>,
+    /// `full`, or `limited` for staff outside the resident's sessions and
+    /// tickets: then contact details, district, needs, device and notes are
+    /// left out (see docs/access.md).
+    pub view: String,
     pub email: Option<String>,
     pub birth_year: Option<i32>,
     pub age_band: Option<String>,
@@ -104,7 +111,9 @@ impl From<ResidentRow> for Resident {
             given_name: r.given_name,
             family_name_kana: r.family_name_kana,
             given_name_kana: r.given_name_kana,
+            phone_last_digits: r.phone.as_deref().map(last_digits),
             phone: r.phone,
+            view: "full".into(),
             email: r.email,
             birth_year: r.birth_year,
             age_band: r.age_band,
@@ -123,6 +132,36 @@ impl From<ResidentRow> for Resident {
             merged_into: r.merged_into,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+fn last_digits(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
+}
+
+impl Resident {
+    /// What identifies the person and nothing else: name, kana, birth year
+    /// (and the band derived from it), the last digits of the phone.
+    pub fn limited(self) -> Resident {
+        Resident {
+            phone: None,
+            email: None,
+            district: None,
+            accessibility_needs: Vec::new(),
+            device: None,
+            notes: None,
+            view: "limited".into(),
+            ..self
+        }
+    }
+
+    /// The resident as `view` allows.
+    pub fn shaped(self, view: crate::access::View) -> Resident {
+        match view {
+            crate::access::View::Full => self,
+            crate::access::View::Limited => self.limited(),
         }
     }
 }

@@ -123,12 +123,9 @@ pub fn housekeeping(conn: &mut DbConnection) -> Result<(usize, usize), AppError>
         login_failures::table.filter(login_failures::failed_at.lt(now - chrono::Duration::days(1))),
     )
     .execute(conn)?;
-    diesel::delete(
-        crate::db::schema::known_login_clients::table.filter(
-            crate::db::schema::known_login_clients::last_login_at
-                .lt(now - chrono::Duration::days(366)),
-        ),
-    )
+    diesel::delete(crate::db::schema::known_login_clients::table.filter(
+        crate::db::schema::known_login_clients::last_login_at.lt(now - chrono::Duration::days(366)),
+    ))
     .execute(conn)?;
     Ok((keys, failures))
 }

@@ -212,9 +212,24 @@ mod tests {
         assert!(parse_rule("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU").is_ok());
         let d = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
         let t = NaiveTime::from_hms_opt(14, 0, 0).unwrap();
-        assert!(!ever_occurs("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", d, t, None));
-        assert!(ever_occurs("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", d, t, None));
-        assert!(!ever_occurs("FREQ=WEEKLY;BYDAY=TU", d + Duration::days(1), t, Some(d + Duration::days(5))));
+        assert!(!ever_occurs(
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            d,
+            t,
+            None
+        ));
+        assert!(ever_occurs(
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+            d,
+            t,
+            None
+        ));
+        assert!(!ever_occurs(
+            "FREQ=WEEKLY;BYDAY=TU",
+            d + Duration::days(1),
+            t,
+            Some(d + Duration::days(5))
+        ));
         assert!(ever_occurs("FREQ=WEEKLY;BYDAY=TU", d, t, Some(d)));
     }
 

@@ -23,7 +23,6 @@ use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
 use crate::pagination::{self, Page};
 use crate::schedule::series_routes::context;
-use crate::staff::types::Role;
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, required_text};
 use crate::venues::routes::WRITERS;
@@ -128,7 +127,7 @@ async fn list_tickets(
 ) -> AppResult<web::Json<Page<Ticket>>> {
     let limit = pagination::limit(filter.limit)?;
     let filter = filter.into_inner();
-    let scoped = caller.role == Role::Volunteer;
+    let scoped = crate::access::works_own_queue(&caller);
     let by_sla = match filter.sla.as_deref() {
         None => None,
         Some(s @ ("overdue" | "at_risk")) => Some(s.to_owned()),

@@ -10,7 +10,6 @@ use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, ResidentId, TicketId, VenueId};
 use crate::error::{AppError, AppResult};
 use crate::residents::names;
-use crate::staff::types::Role;
 use crate::validate::{Checker, optional_text, required_text};
 
 fn audit(
@@ -197,7 +196,7 @@ pub fn find(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult
     let row = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("ticket"))?;
     // Volunteers work their own queue and the unassigned one.
-    if caller.role == Role::Volunteer
+    if crate::access::works_own_queue(caller)
         && row
             .assignee_id
             .as_deref()
@@ -281,7 +280,7 @@ pub fn assign(
     note: Option<&str>,
 ) -> AppResult<TicketRow> {
     let row = find(conn, caller, id)?;
-    if caller.role == Role::Volunteer && assignee != caller.account_id {
+    if crate::access::works_own_queue(caller) && assignee != caller.account_id {
         return Err(AppError::forbidden(
             "forbidden",
             "a volunteer may only take a ticket for themselves",

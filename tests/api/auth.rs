@@ -302,7 +302,12 @@ async fn a_successful_login_resets_the_account_counter(db: Db) {
     app.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
 }
 
-async fn login_from(app: &crate::helpers::TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/auth/login"))
         .header("x-forwarded-for", ip)
@@ -324,7 +329,12 @@ async fn a_stranger_cannot_lock_a_colleague_out_of_her_desk(db: Db) {
     })
     .await;
     let desk = "198.51.100.10";
-    assert_eq!(login_from(&app, desk, &app.admin_email, ADMIN_PASSWORD).await.status(), 200);
+    assert_eq!(
+        login_from(&app, desk, &app.admin_email, ADMIN_PASSWORD)
+            .await
+            .status(),
+        200
+    );
 
     // One stranger: three tries, then that client waits.
     for _ in 0..3 {
@@ -342,11 +352,19 @@ async fn a_stranger_cannot_lock_a_colleague_out_of_her_desk(db: Db) {
             refused += 1;
         }
     }
-    assert!(refused >= 20, "unknown clients are slowed down: {refused} of 28 refused");
+    assert!(
+        refused >= 20,
+        "unknown clients are slowed down: {refused} of 28 refused"
+    );
     let res = login_from(&app, "192.0.2.99", &app.admin_email, ADMIN_PASSWORD).await;
     assert_problem(res, 429, "too_many_attempts").await;
     // Her desk is not blocked by any of it.
-    assert_eq!(login_from(&app, desk, &app.admin_email, ADMIN_PASSWORD).await.status(), 200);
+    assert_eq!(
+        login_from(&app, desk, &app.admin_email, ADMIN_PASSWORD)
+            .await
+            .status(),
+        200
+    );
 }
 
 /// Without a trusted proxy, X-Forwarded-For is the client's own words: it
@@ -358,7 +376,13 @@ async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored(db: Db) {
     })
     .await;
     for i in 0..4 {
-        let res = login_from(&app, &format!("203.0.113.{i}"), &format!("guess{i}@kita.example"), "guess").await;
+        let res = login_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            &format!("guess{i}@kita.example"),
+            "guess",
+        )
+        .await;
         assert_eq!(res.status(), 401);
     }
     let res = login_from(&app, "203.0.113.200", &app.admin_email, ADMIN_PASSWORD).await;

@@ -199,7 +199,12 @@ async fn control_characters_in_any_input_are_a_422_naming_the_parameter(db: Db) 
     ];
     let audit_before = app.audit_count();
     for (path, field) in cases {
-        let body = assert_problem(app.get(path, &app.admin_token).await, 422, "validation_failed").await;
+        let body = assert_problem(
+            app.get(path, &app.admin_token).await,
+            422,
+            "validation_failed",
+        )
+        .await;
         assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
     }
     // No token needed to be refused, and the login is not even attempted.
@@ -237,9 +242,14 @@ async fn control_characters_in_any_input_are_a_422_naming_the_parameter(db: Db) 
         201,
     )
     .await;
-    assert_eq!(app.audit_count(), audit_before + 1, "only the last write happened");
+    assert_eq!(
+        app.audit_count(),
+        audit_before + 1,
+        "only the last write happened"
+    );
     // The login counter was not touched: the right password still works.
-    app.login_ok("admin@kita.example", crate::helpers::ADMIN_PASSWORD).await;
+    app.login_ok("admin@kita.example", crate::helpers::ADMIN_PASSWORD)
+        .await;
 }
 
 db_tests!(

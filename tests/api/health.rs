@@ -152,7 +152,10 @@ async fn a_database_that_stops_answering_fails_requests_fast_with_503() {
     let proxy = StallingProxy::start(host_port.clone()).await;
     let proxy_port = proxy.port;
     let app = crate::helpers::spawn_app_with(Db::Postgres, move |s| {
-        s.database.url = s.database.url.replace(&host_port, &format!("127.0.0.1:{proxy_port}"));
+        s.database.url = s
+            .database
+            .url
+            .replace(&host_port, &format!("127.0.0.1:{proxy_port}"));
     })
     .await;
     assert_eq!(app.get("/health/ready", "").await.status(), 200);
@@ -160,9 +163,18 @@ async fn a_database_that_stops_answering_fails_requests_fast_with_503() {
 
     proxy.stall(true);
     let started = std::time::Instant::now();
-    let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
     assert_problem(ready, 503, "database_unavailable").await;
-    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
 
     let venue = serde_json::json!({"name": "西公民館", "default_capacity": 10});
     let started = std::time::Instant::now();
@@ -191,5 +203,6 @@ async fn a_database_that_stops_answering_fails_requests_fast_with_503() {
     }
     assert!(ready, "readiness recovers by itself");
     app.get_ok("/api/v1/venues", &app.admin_token).await;
-    app.login_ok(&app.admin_email, crate::helpers::ADMIN_PASSWORD).await;
+    app.login_ok(&app.admin_email, crate::helpers::ADMIN_PASSWORD)
+        .await;
 }

@@ -30,13 +30,23 @@ async fn rules_that_never_occur_and_far_dates_are_refused(db: Db) {
             body[k] = v.clone();
         }
         let field = field_of(app.post("/api/v1/series", &app.admin_token, &body).await).await;
-        let expected = if extra.get("until").is_some() { "until" } else { "rrule" };
+        let expected = if extra.get("until").is_some() {
+            "until"
+        } else {
+            "rrule"
+        };
         assert_eq!(field, expected, "{rule}");
     }
     let body = json!({"course_id": course, "venue_id": venue, "date": "9999-12-31", "start_time": "14:00"});
-    assert_eq!(field_of(app.post("/api/v1/sessions", &app.admin_token, &body).await).await, "date");
+    assert_eq!(
+        field_of(app.post("/api/v1/sessions", &app.admin_token, &body).await).await,
+        "date"
+    );
     let body = json!({"start_date": "9999-12-30", "end_date": "9999-12-31", "reason": "年末"});
-    assert_eq!(field_of(app.post("/api/v1/closures", &app.admin_token, &body).await).await, "start_date");
+    assert_eq!(
+        field_of(app.post("/api/v1/closures", &app.admin_token, &body).await).await,
+        "start_date"
+    );
 
     let device = app
         .post_ok("/api/v1/devices", &app.admin_token,
@@ -46,23 +56,41 @@ async fn rules_that_never_occur_and_far_dates_are_refused(db: Db) {
         .post_ok("/api/v1/residents", &app.admin_token,
             &json!({"family_name": "伊藤", "given_name": "花", "family_name_kana": "いとう", "given_name_kana": "はな"}), 201)
         .await;
-    let body = json!({"device_id": device["id"], "resident_id": resident["id"], "due_on": "9999-12-31"});
-    assert_eq!(field_of(app.post("/api/v1/loans", &app.admin_token, &body).await).await, "due_on");
+    let body =
+        json!({"device_id": device["id"], "resident_id": resident["id"], "due_on": "9999-12-31"});
+    assert_eq!(
+        field_of(app.post("/api/v1/loans", &app.admin_token, &body).await).await,
+        "due_on"
+    );
     let sessions = app.get_ok("/api/v1/sessions", &app.admin_token).await;
-    assert_eq!(sessions["items"].as_array().map(Vec::len), Some(0), "{sessions}");
-    assert_eq!(app.audit_count(), audit + 2, "only the device and the resident were written");
+    assert_eq!(
+        sessions["items"].as_array().map(Vec::len),
+        Some(0),
+        "{sessions}"
+    );
+    assert_eq!(
+        app.audit_count(),
+        audit + 2,
+        "only the device and the resident were written"
+    );
 }
 
 async fn invisible_names_duplicate_skills_and_future_tokens_are_refused(db: Db) {
     let app = spawn_app(db).await;
     for name in ["\u{202e}\u{200b}", "\u{200b}\u{3000}", "北\u{202e}公民館"] {
         let body = json!({"name": name, "default_capacity": 10});
-        assert_eq!(field_of(app.post("/api/v1/venues", &app.admin_token, &body).await).await, "name");
+        assert_eq!(
+            field_of(app.post("/api/v1/venues", &app.admin_token, &body).await).await,
+            "name"
+        );
     }
     let (volunteer, _) = app.staff_with_token("vol@kita.example", "volunteer").await;
     let res = app
         .client
-        .put(app.url(&format!("/api/v1/staff/{}/duty", volunteer["id"].as_str().unwrap())))
+        .put(app.url(&format!(
+            "/api/v1/staff/{}/duty",
+            volunteer["id"].as_str().unwrap()
+        )))
         .bearer_auth(&app.admin_token)
         .json(&json!({"skills": ["smartphone", "smartphone"], "roster": []}))
         .send()
@@ -71,7 +99,8 @@ async fn invisible_names_duplicate_skills_and_future_tokens_are_refused(db: Db) 
     assert_eq!(field_of(res).await, "skills[1]");
 
     let payload = app.admin_token.split('.').nth(1).unwrap();
-    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let now = Utc::now().timestamp();
     claims["iat"] = json!(now + 3600);
     claims["exp"] = json!(now + 7200);

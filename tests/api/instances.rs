@@ -77,7 +77,8 @@ async fn three_instances_on_one_database_keep_every_invariant_and_run_each_job_o
     for s in &servers[1..] {
         s.wait_ready().await;
     }
-    let pool = madoguchi::db::connect_pool(&database.url, 4, Duration::from_secs(10), 10_000).unwrap();
+    let pool =
+        madoguchi::db::connect_pool(&database.url, 4, Duration::from_secs(10), 10_000).unwrap();
     let (_, admin) = seed_organisation(&pool, "Kita", "admin@kita.example");
     let client = reqwest::Client::new();
     let login: Value = client
@@ -96,7 +97,11 @@ async fn three_instances_on_one_database_keep_every_invariant_and_run_each_job_o
     };
 
     let venue = c
-        .post_ok(0, "/api/v1/venues", &json!({"name": "北公民館", "default_capacity": 5}))
+        .post_ok(
+            0,
+            "/api/v1/venues",
+            &json!({"name": "北公民館", "default_capacity": 5}),
+        )
         .await["id"]
         .as_str()
         .unwrap()
@@ -166,12 +171,13 @@ async fn three_instances_on_one_database_keep_every_invariant_and_run_each_job_o
         residents.push(r["id"].as_str().unwrap().to_owned());
     }
     let path = format!("/api/v1/sessions/{session}/bookings");
-    let answers = futures::future::join_all(
-        residents
-            .iter()
-            .enumerate()
-            .map(|(i, r)| c.post(i, path.clone(), json!({"resident_id": r, "channel": "phone"}))),
-    )
+    let answers = futures::future::join_all(residents.iter().enumerate().map(|(i, r)| {
+        c.post(
+            i,
+            path.clone(),
+            json!({"resident_id": r, "channel": "phone"}),
+        )
+    }))
     .await;
     let mut confirmed = Vec::new();
     let mut positions = Vec::new();
@@ -189,7 +195,11 @@ async fn three_instances_on_one_database_keep_every_invariant_and_run_each_job_o
 
     // Cancellations on different instances promote exactly as many.
     let cancels = futures::future::join_all(confirmed[..2].iter().enumerate().map(|(i, b)| {
-        c.post(i + 1, format!("/api/v1/bookings/{b}/cancel"), json!({"reason": "体調不良"}))
+        c.post(
+            i + 1,
+            format!("/api/v1/bookings/{b}/cancel"),
+            json!({"reason": "体調不良"}),
+        )
     }))
     .await;
     for res in cancels {
@@ -202,16 +212,29 @@ async fn three_instances_on_one_database_keep_every_invariant_and_run_each_job_o
     // Payments: 100 yen due, ten parallel 50-yen payments over three instances.
     let booking = &confirmed[2];
     let answers = futures::future::join_all((0..10).map(|i| {
-        c.post(i, "/api/v1/payments", json!({"booking_id": booking, "amount": 50, "method": "cash"}))
+        c.post(
+            i,
+            "/api/v1/payments",
+            json!({"booking_id": booking, "amount": 50, "method": "cash"}),
+        )
     }))
     .await;
     let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 2, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
 
     // Walk-in queue numbers stay unique across instances.
     let walk_in = json!({"channel": "face_to_face", "category": "smartphone", "subject": "LINE", "venue_id": venue});
-    let answers = futures::future::join_all((0..15).map(|i| c.post(i, "/api/v1/tickets", walk_in.clone()))).await;
+    let answers =
+        futures::future::join_all((0..15).map(|i| c.post(i, "/api/v1/tickets", walk_in.clone())))
+            .await;
     let mut numbers = Vec::new();
     let mut ids = Vec::new();
     for res in answers {

@@ -689,7 +689,10 @@ async fn parallel_payments_and_refunds_never_exceed_what_is_due_or_paid(db: Db) 
             &app.admin_token,
         )
         .await;
-    assert_eq!((totals["collected"].as_i64(), totals["outstanding"].as_i64()), (Some(300), Some(0)));
+    assert_eq!(
+        (totals["collected"].as_i64(), totals["outstanding"].as_i64()),
+        (Some(300), Some(0))
+    );
     let balance = app
         .get_ok(&format!("/api/v1/residents/{r}/balance"), &app.admin_token)
         .await;
@@ -698,10 +701,9 @@ async fn parallel_payments_and_refunds_never_exceed_what_is_due_or_paid(db: Db) 
     let payment = created[0]["id"].as_str().unwrap();
     let refund = json!({"amount": 30, "reason": "返金"});
     let path = format!("/api/v1/payments/{payment}/refund");
-    let answers = futures::future::join_all(
-        (0..10).map(|_| app.post(&path, &app.admin_token, &refund)),
-    )
-    .await;
+    let answers =
+        futures::future::join_all((0..10).map(|_| app.post(&path, &app.admin_token, &refund)))
+            .await;
     let mut refunded = 0;
     for res in answers {
         match res.status().as_u16() {

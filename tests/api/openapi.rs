@@ -222,7 +222,6 @@ async fn the_docs_page_works_without_internet(db: Db) {
     assert_eq!(res.status(), 200, "/api/docs redirects to the page");
 }
 
-
 /// The OpenAPI document as served.
 async fn document(app: &crate::helpers::TestApp) -> Value {
     app.client
@@ -269,20 +268,30 @@ impl Conformance {
     /// The documented path template that `path` (no query) matches.
     fn template(&self, method: &str, path: &str) -> Option<String> {
         let segments: Vec<&str> = path.split('/').collect();
-        self.doc["paths"].as_object()?.iter().find_map(|(template, item)| {
-            let parts: Vec<&str> = template.split('/').collect();
-            let fits = parts.len() == segments.len()
-                && parts
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')));
-            (fits && item.get(method).is_some()).then(|| template.clone())
-        })
+        self.doc["paths"]
+            .as_object()?
+            .iter()
+            .find_map(|(template, item)| {
+                let parts: Vec<&str> = template.split('/').collect();
+                let fits = parts.len() == segments.len()
+                    && parts
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')));
+                (fits && item.get(method).is_some()).then(|| template.clone())
+            })
     }
 
     /// Asserts the answer's status is documented for the operation, and its
     /// body validates against the declared schema of that status.
-    pub fn check(&mut self, method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
+    pub fn check(
+        &mut self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: &Value,
+    ) {
         let errors = self.errors(method, path, status, content_type, body);
         assert!(
             errors.is_empty(),
@@ -293,7 +302,14 @@ impl Conformance {
     }
 
     /// What is wrong with an answer, measured against the document.
-    pub fn errors(&self, method: &str, path: &str, status: u16, content_type: &str, body: &Value) -> Vec<String> {
+    pub fn errors(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: &Value,
+    ) -> Vec<String> {
         let path = path.split('?').next().unwrap();
         let template = self
             .template(method, path)
@@ -315,7 +331,9 @@ impl Conformance {
         root.insert("components".into(), self.doc["components"].clone());
         let validator = jsonschema::draft202012::options()
             .build(&Value::Object(root))
-            .unwrap_or_else(|e| panic!("{method} {template} {status}: schema does not compile: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("{method} {template} {status}: schema does not compile: {e}")
+            });
         validator
             .iter_errors(body)
             .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -345,7 +363,10 @@ async fn every_reference_in_the_document_resolves(db: Db) {
             let responses = &op["responses"];
             if op.get("requestBody").is_some() {
                 for status in ["400", "415", "422"] {
-                    assert!(responses.get(status).is_some(), "{method} {path} lacks {status}");
+                    assert!(
+                        responses.get(status).is_some(),
+                        "{method} {path} lacks {status}"
+                    );
                 }
             }
             if op.get("security").is_some() {
@@ -359,7 +380,9 @@ async fn every_reference_in_the_document_resolves(db: Db) {
     let course = &doc["components"]["schemas"]["CourseInput"]["required"];
     for field in ["kind", "default_fee_yen", "default_length_minutes"] {
         assert!(
-            course.as_array().is_some_and(|r| r.iter().any(|f| f == field)),
+            course
+                .as_array()
+                .is_some_and(|r| r.iter().any(|f| f == field)),
             "CourseInput requires {field}: {course}"
         );
     }
@@ -387,7 +410,9 @@ async fn real_answers_match_their_declared_schemas(db: Db) {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_owned());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_owned());
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
@@ -414,13 +439,46 @@ async fn real_answers_match_their_declared_schemas(db: Db) {
     send(&app, &mut c, "get", "/api/v1/me", t, None).await;
     send(&app, &mut c, "get", "/api/v1/me", None, None).await;
     send(&app, &mut c, "get", "/api/v1/organisation", t, None).await;
-    let venue = send(&app, &mut c, "post", "/api/v1/venues", t,
-        Some(&j(json!({"name": "北公民館", "address": "北町1-2-3", "default_capacity": 2})))).await;
+    let venue = send(
+        &app,
+        &mut c,
+        "post",
+        "/api/v1/venues",
+        t,
+        Some(&j(
+            json!({"name": "北公民館", "address": "北町1-2-3", "default_capacity": 2}),
+        )),
+    )
+    .await;
     let venue = venue["id"].as_str().unwrap().to_owned();
-    send(&app, &mut c, "post", "/api/v1/venues", t, Some("{\"name\": ")).await;
-    send(&app, &mut c, "post", "/api/v1/venues", t, Some(&j(json!({"name": ""})))).await;
+    send(
+        &app,
+        &mut c,
+        "post",
+        "/api/v1/venues",
+        t,
+        Some("{\"name\": "),
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "post",
+        "/api/v1/venues",
+        t,
+        Some(&j(json!({"name": ""}))),
+    )
+    .await;
     send(&app, &mut c, "get", "/api/v1/venues", t, None).await;
-    send(&app, &mut c, "get", &format!("/api/v1/venues/{}", uuid::Uuid::now_v7()), t, None).await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/venues/{}", uuid::Uuid::now_v7()),
+        t,
+        None,
+    )
+    .await;
     let course = send(&app, &mut c, "post", "/api/v1/courses", t,
         Some(&j(json!({"title": "はじめてのスマホ教室", "kind": "class", "level": "basic", "default_fee_yen": 100,
                        "default_length_minutes": 120, "topics": ["calls"]})))).await;
@@ -433,10 +491,26 @@ async fn real_answers_match_their_declared_schemas(db: Db) {
     let series = send(&app, &mut c, "post", "/api/v1/series", t,
         Some(&j(json!({"course_id": course, "venue_id": venue, "rrule": "FREQ=WEEKLY", "starts_on": date, "start_time": "14:00", "count": 3})))).await;
     let series_id = series["series"]["id"].as_str().unwrap().to_owned();
-    send(&app, &mut c, "get", &format!("/api/v1/series/{series_id}"), t, None).await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/series/{series_id}"),
+        t,
+        None,
+    )
+    .await;
     let sessions = send(&app, &mut c, "get", "/api/v1/sessions", t, None).await;
     let session = sessions["items"][0]["id"].as_str().unwrap().to_owned();
-    send(&app, &mut c, "get", &format!("/api/v1/sessions/{session}"), t, None).await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/sessions/{session}"),
+        t,
+        None,
+    )
+    .await;
     let mut residents = Vec::new();
     for (n, kana) in [("花", "はな"), ("一", "はじめ"), ("三郎", "さぶろう")] {
         let r = send(&app, &mut c, "post", "/api/v1/residents", t,
@@ -445,38 +519,149 @@ async fn real_answers_match_their_declared_schemas(db: Db) {
         residents.push(r["id"].as_str().unwrap().to_owned());
     }
     send(&app, &mut c, "get", "/api/v1/residents?q=いとう", t, None).await;
-    send(&app, &mut c, "get", &format!("/api/v1/residents/{}", residents[0]), t, None).await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/residents/{}", residents[0]),
+        t,
+        None,
+    )
+    .await;
     let mut bookings = Vec::new();
     for r in &residents {
-        let b = send(&app, &mut c, "post", &format!("/api/v1/sessions/{session}/bookings"), t,
-            Some(&j(json!({"resident_id": r, "channel": "phone"})))).await;
+        let b = send(
+            &app,
+            &mut c,
+            "post",
+            &format!("/api/v1/sessions/{session}/bookings"),
+            t,
+            Some(&j(json!({"resident_id": r, "channel": "phone"}))),
+        )
+        .await;
         bookings.push(b);
     }
-    send(&app, &mut c, "post", &format!("/api/v1/sessions/{session}/bookings"), t,
-        Some(&j(json!({"resident_id": residents[0], "channel": "phone"})))).await;
-    send(&app, &mut c, "get", &format!("/api/v1/sessions/{session}/roster"), t, None).await;
-    let payment = send(&app, &mut c, "post", "/api/v1/payments", t,
-        Some(&j(json!({"booking_id": bookings[0]["id"], "amount": 100, "method": "cash"})))).await;
-    send(&app, &mut c, "post", "/api/v1/payments", t,
-        Some(&j(json!({"booking_id": bookings[0]["id"], "amount": 100, "method": "cash"})))).await;
-    send(&app, &mut c, "post", &format!("/api/v1/payments/{}/refund", payment["id"].as_str().unwrap()), t,
-        Some(&j(json!({"amount": 50, "reason": "欠席"})))).await;
-    send(&app, &mut c, "get", &format!("/api/v1/sessions/{session}/fees"), t, None).await;
-    send(&app, &mut c, "get", &format!("/api/v1/residents/{}/balance", residents[0]), t, None).await;
-    send(&app, &mut c, "get", &format!("/api/v1/venues/{venue}/cash-sheet?date={}", Utc::now().date_naive()), t, None).await;
-    send(&app, &mut c, "post", &format!("/api/v1/bookings/{}/cancel", bookings[0]["id"].as_str().unwrap()), t,
-        Some(&j(json!({"reason": "体調不良"})))).await;
+    send(
+        &app,
+        &mut c,
+        "post",
+        &format!("/api/v1/sessions/{session}/bookings"),
+        t,
+        Some(&j(json!({"resident_id": residents[0], "channel": "phone"}))),
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/sessions/{session}/roster"),
+        t,
+        None,
+    )
+    .await;
+    let payment = send(
+        &app,
+        &mut c,
+        "post",
+        "/api/v1/payments",
+        t,
+        Some(&j(
+            json!({"booking_id": bookings[0]["id"], "amount": 100, "method": "cash"}),
+        )),
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "post",
+        "/api/v1/payments",
+        t,
+        Some(&j(
+            json!({"booking_id": bookings[0]["id"], "amount": 100, "method": "cash"}),
+        )),
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "post",
+        &format!(
+            "/api/v1/payments/{}/refund",
+            payment["id"].as_str().unwrap()
+        ),
+        t,
+        Some(&j(json!({"amount": 50, "reason": "欠席"}))),
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/sessions/{session}/fees"),
+        t,
+        None,
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/residents/{}/balance", residents[0]),
+        t,
+        None,
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!(
+            "/api/v1/venues/{venue}/cash-sheet?date={}",
+            Utc::now().date_naive()
+        ),
+        t,
+        None,
+    )
+    .await;
+    send(
+        &app,
+        &mut c,
+        "post",
+        &format!(
+            "/api/v1/bookings/{}/cancel",
+            bookings[0]["id"].as_str().unwrap()
+        ),
+        t,
+        Some(&j(json!({"reason": "体調不良"}))),
+    )
+    .await;
     send(&app, &mut c, "post", "/api/v1/devices", t,
         Some(&j(json!({"asset_tag": "KITA-001", "kind": "smartphone", "os": "android", "model": "AQUOS", "home_venue_id": venue})))).await;
     send(&app, &mut c, "get", "/api/v1/devices", t, None).await;
     let ticket = send(&app, &mut c, "post", "/api/v1/tickets", t,
         Some(&j(json!({"channel": "phone", "category": "photos_printing", "subject": "写真の印刷", "description": "コンビニで印刷したい", "contact_phone": "090-1111-2222"})))).await;
-    send(&app, &mut c, "get", &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()), t, None).await;
+    send(
+        &app,
+        &mut c,
+        "get",
+        &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()),
+        t,
+        None,
+    )
+    .await;
     send(&app, &mut c, "get", "/api/v1/tickets", t, None).await;
     send(&app, &mut c, "get", "/api/v1/audit", t, None).await;
     send(&app, &mut c, "get", "/api/v1/staff", t, None).await;
     send(&app, &mut c, "post", "/api/v1/staff", t, Some("not json")).await;
-    let res = app.client.post(app.url("/api/v1/staff")).bearer_auth(&token).header("content-type", "text/plain").body("x").send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/staff"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
     let body: Value = res.json().await.unwrap();
     c.check("post", "/api/v1/staff", 415, &ct, &body);
@@ -485,8 +670,20 @@ async fn real_answers_match_their_declared_schemas(db: Db) {
     let me = send(&app, &mut c, "get", "/api/v1/me", t, None).await;
     let mut wrong = me.clone();
     wrong["role"] = json!(42);
-    assert!(!c.errors("get", "/api/v1/me", 200, "application/json", &wrong).is_empty());
-    assert!(!c.errors("get", "/api/v1/me", 401, "application/problem+json", &json!({"status": "x"})).is_empty());
+    assert!(
+        !c.errors("get", "/api/v1/me", 200, "application/json", &wrong)
+            .is_empty()
+    );
+    assert!(
+        !c.errors(
+            "get",
+            "/api/v1/me",
+            401,
+            "application/problem+json",
+            &json!({"status": "x"})
+        )
+        .is_empty()
+    );
 }
 
 db_tests!(

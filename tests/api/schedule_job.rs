@@ -231,8 +231,8 @@ async fn housekeeping_forgets_old_idempotency_keys_and_login_failures(db: Db) {
     let (keys, failures) = job::housekeeping(&mut conn).unwrap();
     assert_eq!(
         (keys, failures),
-        (1, 2),
-        "one key; the failure counted per account and per address"
+        (1, 3),
+        "one key; the failure counted per account and client, per account, and per address"
     );
     let left: i64 = idempotency_keys::table
         .count()
