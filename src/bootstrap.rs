@@ -12,7 +12,7 @@ use crate::db::{DbConnection, Pool, write_tx};
 use crate::error::AppError;
 use crate::organisations;
 use crate::staff::service::{self, NewStaff};
-use crate::staff::types::Role;
+use crate::auth::Role;
 
 pub struct BootstrapAdmin {
     pub organisation: String,

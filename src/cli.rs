@@ -10,7 +10,7 @@ use crate::db::write_tx;
 use crate::error::AppError;
 use crate::organisations;
 use crate::staff::service::{self, NewStaff};
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::startup::{Application, open_database};
 use crate::{auth, telemetry};
 

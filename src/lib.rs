@@ -2,7 +2,6 @@
 //! digital-support programmes. `main.rs` parses the command line and calls
 //! into this library; see docs/architecture.md for the map.
 
-pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod bookings;

@@ -7,7 +7,7 @@ use super::types::{AuditFilter, AuditRecord};
 use crate::auth::Caller;
 use crate::error::{AppResult, Problem};
 use crate::pagination::{self, Page};
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use crate::auth::queries;
 use crate::db::{AccountId, AuthSessionId, OrganisationId};
 use crate::error::AppError;
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]

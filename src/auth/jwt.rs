@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::AuthSettings;
 use crate::db::{AccountId, AuthSessionId, OrganisationId};
-use crate::staff::types::Role;
+use crate::auth::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

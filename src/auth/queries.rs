@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{auth_sessions, refresh_tokens, staff_accounts};
 use crate::db::{AccountId, AuthSessionId, DbConnection};
-use crate::staff::types::AccountRow;
+use crate::auth::accounts::AccountRow;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]

@@ -8,8 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::{password, queries, throttle, tokens};
 use crate::db::{AuthSessionId, DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
-use crate::staff;
-use crate::staff::types::AccountRow;
+use crate::auth::accounts::AccountRow;
 use crate::state::{AppState, blocking};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -78,7 +77,7 @@ pub async fn login(
             if let Some(wait) = throttle::check(conn, &policy, &lookup_email, &lookup_ip)? {
                 return Err(AppError::too_many_requests(wait));
             }
-            Ok(staff::queries::find_by_email(conn, &lookup_email)?)
+            Ok(crate::auth::accounts::find_by_email(conn, &lookup_email)?)
         })
         .await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());

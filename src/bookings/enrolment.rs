@@ -21,7 +21,7 @@ use crate::http::ApiJson;
 use crate::schedule::queries as schedule;
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(enrol).service(cancel_enrolment);

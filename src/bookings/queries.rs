@@ -280,7 +280,7 @@ pub fn list(
         query = query.filter(bookings::id.gt(BookingId(cursor)));
     }
     if let Some(account) = taught_by {
-        query = query.filter(bookings::session_id.eq_any(crate::access::taught_by(account)));
+        query = query.filter(bookings::session_id.eq_any(crate::auth::access::taught_by(account)));
     }
     query.load(conn)
 }
@@ -325,7 +325,7 @@ pub fn in_sessions_taught_by(
     }
     let found: Vec<String> = bookings::table
         .filter(bookings::id.eq_any(ids))
-        .filter(bookings::session_id.eq_any(crate::access::taught_by(account)))
+        .filter(bookings::session_id.eq_any(crate::auth::access::taught_by(account)))
         .select(bookings::id)
         .load(conn)?;
     Ok(found.into_iter().collect())

@@ -14,7 +14,7 @@ use super::types::{
     AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, CancelBooking,
     NewBooking, Roster, WalkIn,
 };
-use crate::access;
+use crate::auth::access;
 use crate::auth::Caller;
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
 use crate::devices::pool;
@@ -25,7 +25,7 @@ use crate::pagination::{self, Page};
 use crate::residents::types::{ResidentInput, ResidentRow};
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_booking)
@@ -496,7 +496,7 @@ async fn close_session(
 fn desk_scope(caller: &Caller) -> AppResult<Option<crate::db::AccountId>> {
     if access::sees_everything(caller) {
         Ok(None)
-    } else if caller.role == crate::staff::types::Role::Instructor {
+    } else if caller.role == crate::auth::Role::Instructor {
         Ok(Some(caller.account_id))
     } else {
         Err(AppError::forbidden(

@@ -18,7 +18,7 @@ use crate::residents::queries as residents;
 use crate::residents::types::ResidentRow;
 use crate::schedule::queries as schedule;
 use crate::schedule::types::SessionRow;
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::validate::{optional_text, required_text};
 
 pub fn audit(

@@ -16,7 +16,7 @@ use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::validate::{Checker, required_text};
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_course)

@@ -21,10 +21,10 @@ use crate::db::{BookingId, DeviceId, LoanId, ResidentId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::schedule::recurrence;
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(lend).service(return_loan).service(list_loans);
@@ -314,11 +314,11 @@ async fn list_loans(
     let rows = state
         .db(move |conn| {
             let rows = queries::open_loans(conn, caller.organisation_id, overdue)?;
-            if crate::access::sees_everything(&caller) {
+            if crate::auth::access::sees_everything(&caller) {
                 return Ok(rows);
             }
             if caller.role != Role::Instructor {
-                crate::access::require_office(&caller)?;
+                crate::auth::access::require_office(&caller)?;
             }
             // An instructor follows the loans they lent and those of the
             // sessions they teach.

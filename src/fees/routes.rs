@@ -18,7 +18,7 @@ use crate::idempotency::{self, Answer};
 use crate::schedule::series_routes::context;
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub use super::service::MAX_AMOUNT;
 
@@ -174,10 +174,10 @@ async fn resident_balance(
         .db(move |conn| {
             crate::residents::queries::find(conn, caller.organisation_id, id)?
                 .ok_or_else(|| AppError::not_found("resident"))?;
-            if caller.role == crate::staff::types::Role::Volunteer {
-                crate::access::require_office(&caller)?;
+            if caller.role == crate::auth::Role::Volunteer {
+                crate::auth::access::require_office(&caller)?;
             }
-            crate::access::require_full(conn, &caller, id)?;
+            crate::auth::access::require_full(conn, &caller, id)?;
             Ok(queries::resident_totals(conn, id)?)
         })
         .await?;
@@ -283,11 +283,11 @@ async fn cash_sheet(
         .db(move |conn| {
             crate::venues::queries::find(conn, caller.organisation_id, venue)?
                 .ok_or_else(|| AppError::not_found("venue"))?;
-            if caller.role == crate::staff::types::Role::Volunteer {
-                crate::access::require_office(&caller)?;
+            if caller.role == crate::auth::Role::Volunteer {
+                crate::auth::access::require_office(&caller)?;
             }
             let rows = queries::day_at_venue(conn, caller.organisation_id, venue, date)?;
-            if crate::access::sees_everything(&caller) {
+            if crate::auth::access::sees_everything(&caller) {
                 return Ok(rows);
             }
             // An instructor's sheet holds the sessions they teach, no others.

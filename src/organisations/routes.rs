@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::state::AppState;
 use crate::tickets::sla_view::{self, OpeningHours, WEEKDAYS};
 use crate::validate::{Checker, required_text};

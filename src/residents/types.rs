@@ -158,10 +158,10 @@ impl Resident {
     }
 
     /// The resident as `view` allows.
-    pub fn shaped(self, view: crate::access::View) -> Resident {
+    pub fn shaped(self, view: crate::auth::access::View) -> Resident {
         match view {
-            crate::access::View::Full => self,
-            crate::access::View::Limited => self.limited(),
+            crate::auth::access::View::Full => self,
+            crate::auth::access::View::Limited => self.limited(),
         }
     }
 }
@@ -276,7 +276,7 @@ impl ResidentInput {
             } else {
                 Some(v.check(
                     "email",
-                    crate::staff::types::Email::parse(e).map(|e| e.as_str().to_owned()),
+                    crate::validate::Email::parse(e).map(|e| e.as_str().to_owned()),
                 ))
             }
         });

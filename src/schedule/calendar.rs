@@ -22,7 +22,7 @@ use crate::db::{AccountId, DbConnection, OrganisationId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::venues::queries as venues;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(rotate_venue_feed)

@@ -331,7 +331,7 @@ pub fn session_instructor_ids(
 
 /// Ids of every session the account teaches (as stored text).
 pub fn sessions_taught_by(conn: &mut DbConnection, account: AccountId) -> QueryResult<Vec<String>> {
-    crate::access::taught_by(account).load(conn)
+    crate::auth::access::taught_by(account).load(conn)
 }
 
 pub fn set_session_instructors(

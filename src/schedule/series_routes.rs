@@ -15,7 +15,7 @@ use crate::http::ApiJson;
 use crate::organisations;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_series)

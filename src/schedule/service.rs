@@ -15,7 +15,7 @@ use crate::courses::types::CourseRow;
 use crate::db::{AccountId, CourseId, DbConnection, OrganisationId, SeriesId, SessionId, VenueId};
 use crate::error::{AppError, AppResult};
 use crate::staff::queries as staff;
-use crate::staff::types::Role;
+use crate::auth::Role;
 use crate::validate::{Checker, optional_text, positive, yen};
 use crate::venues::queries as venues;
 use crate::venues::types::{MAX_CAPACITY, VenueRow};

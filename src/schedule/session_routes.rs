@@ -21,7 +21,7 @@ use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, positive, required_text, yen};
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 use crate::venues::types::MAX_CAPACITY;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -15,13 +15,7 @@ pub fn insert(conn: &mut DbConnection, row: &NewAccountRow<'_>) -> QueryResult<A
 }
 
 /// Login look-up: emails are unique across organisations.
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<AccountRow>> {
-    staff_accounts::table
-        .filter(staff_accounts::email.eq(email))
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()
-}
+pub use crate::auth::accounts::find_by_email;
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

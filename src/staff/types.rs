@@ -1,8 +1,6 @@
 //! Staff accounts: roles, the parsed fields of a request, the stored row and
 //! the answer shape.
 
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -13,82 +11,10 @@ use utoipa::ToSchema;
 use crate::db::schema::staff_accounts;
 use crate::db::{AccountId, OrganisationId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Sets up the organisation, staff accounts, venues and calendars.
-    Admin,
-    /// Centre staff: books, moves and cancels; runs the schedule; triages tickets.
-    Coordinator,
-    /// Teaches sessions, marks attendance, lends devices.
-    Instructor,
-    /// Works the consultation tickets assigned to them.
-    Volunteer,
-}
+pub use crate::auth::accounts::AccountRow;
+pub use crate::auth::roles::Role;
+pub use crate::validate::Email;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Coordinator => "coordinator",
-            Role::Instructor => "instructor",
-            Role::Volunteer => "volunteer",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "coordinator" => Ok(Role::Coordinator),
-            "instructor" => Ok(Role::Instructor),
-            "volunteer" => Ok(Role::Volunteer),
-            other => Err(format!("unknown role {other:?}")),
-        }
-    }
-}
-
-/// A normalised (trimmed, lower-case) email address of plausible shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(raw: &str) -> Result<Email, String> {
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if email.len() > 254 {
-            return Err("must be at most 254 characters".into());
-        }
-        let Some((local, domain)) = email.split_once('@') else {
-            return Err("is not an email address".into());
-        };
-        let plausible = !local.is_empty()
-            && local.len() <= 64
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !plausible {
-            return Err("is not an email address".into());
-        }
-        Ok(Email(email))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A person's display name: trimmed, 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,27 +42,6 @@ impl PersonName {
 
 pub use crate::validate::optional_text;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = staff_accounts)]
-pub struct AccountRow {
-    pub id: AccountId,
-    pub organisation_id: OrganisationId,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub affiliation: Option<String>,
-    pub password_hash: String,
-    pub active: bool,
-    pub must_change_password: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-impl AccountRow {
-    pub fn role(&self) -> anyhow::Result<Role> {
-        self.role.parse().map_err(anyhow::Error::msg)
-    }
-}
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = staff_accounts)]

@@ -22,7 +22,7 @@ use crate::http::ApiJson;
 use crate::schedule::series_routes::context;
 use crate::state::AppState;
 use crate::validate::Checker;
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(auto_assign).service(get_duty).service(set_duty);

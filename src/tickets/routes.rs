@@ -25,7 +25,7 @@ use crate::pagination::{self, Page};
 use crate::schedule::series_routes::context;
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, required_text};
-use crate::venues::routes::WRITERS;
+use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_ticket)
@@ -127,7 +127,7 @@ async fn list_tickets(
 ) -> AppResult<web::Json<Page<Ticket>>> {
     let limit = pagination::limit(filter.limit)?;
     let filter = filter.into_inner();
-    let scoped = crate::access::works_own_queue(&caller);
+    let scoped = crate::auth::access::works_own_queue(&caller);
     let by_sla = match filter.sla.as_deref() {
         None => None,
         Some(s @ ("overdue" | "at_risk")) => Some(s.to_owned()),

@@ -66,7 +66,7 @@ pub fn create(
         .map(|e| {
             v.check(
                 "contact_email",
-                crate::staff::types::Email::parse(e).map(|e| e.as_str().to_owned()),
+                crate::validate::Email::parse(e).map(|e| e.as_str().to_owned()),
             )
         });
     let answer = v.check(
@@ -196,7 +196,7 @@ pub fn find(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult
     let row = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("ticket"))?;
     // Volunteers work their own queue and the unassigned one.
-    if crate::access::works_own_queue(caller)
+    if crate::auth::access::works_own_queue(caller)
         && row
             .assignee_id
             .as_deref()
@@ -280,7 +280,7 @@ pub fn assign(
     note: Option<&str>,
 ) -> AppResult<TicketRow> {
     let row = find(conn, caller, id)?;
-    if crate::access::works_own_queue(caller) && assignee != caller.account_id {
+    if crate::auth::access::works_own_queue(caller) && assignee != caller.account_id {
         return Err(AppError::forbidden(
             "forbidden",
             "a volunteer may only take a ticket for themselves",

@@ -6,15 +6,13 @@ use uuid::Uuid;
 use super::queries;
 use super::types::{Venue, VenueChanges, VenueFilter, VenueInput};
 use crate::audit;
-use crate::auth::Caller;
+use crate::auth::{Caller, WRITERS};
 use crate::db::{VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
-use crate::staff::types::Role;
 use crate::state::AppState;
 
-pub const WRITERS: &[Role] = &[Role::Admin, Role::Coordinator];
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_venue)

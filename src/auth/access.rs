@@ -15,11 +15,11 @@ use std::collections::HashSet;
 
 use diesel::prelude::*;
 
-use crate::auth::Caller;
+use super::Caller;
 use crate::db::schema::{bookings, session_instructors, tickets};
-use crate::db::{AccountId, DbConnection, ResidentId, SessionId};
+use crate::db::{AccountId, DbConnection, ResidentId};
 use crate::error::{AppError, AppResult};
-use crate::staff::types::Role;
+use super::roles::Role;
 
 /// Admins and coordinators: the whole organisation's records.
 pub fn sees_everything(caller: &Caller) -> bool {
@@ -109,16 +109,6 @@ pub fn taught_by(
     session_instructors::table
         .filter(session_instructors::account_id.eq(account.to_string()))
         .select(session_instructors::session_id)
-}
-
-/// Whether the caller may run the session's desk work (its bookings, money
-/// and loans): admins, coordinators, and instructors who teach it.
-pub fn may_run_session(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    session: SessionId,
-) -> AppResult<()> {
-    crate::bookings::service::may_run(conn, caller, session)
 }
 
 /// Admins and coordinators only (e.g. the whole register's money).
