@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod bootstrap;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod courses;

@@ -20,7 +20,6 @@ use crate::bookings::service as booking_service;
 use crate::db::{BookingId, DeviceId, LoanId, ResidentId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::schedule::recurrence;
 use crate::auth::Role;
 use crate::state::AppState;
 use crate::validate::required_text;
@@ -62,7 +61,6 @@ async fn lend(
     caller.require(LENDERS)?;
     let req = body.0;
     let turnaround = state.settings.loaners.turnaround_minutes;
-    let app = state.clone();
     let loan = state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -128,9 +126,9 @@ async fn lend(
                             .ok_or_else(|| {
                                 AppError::invalid_field("resident_id", "no such resident")
                             })?;
-                            let ctx = crate::schedule::series_routes::context(conn, &app, &caller)?;
-                            let due_at = recurrence::to_utc(
-                                &ctx.tz,
+                            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+                            let due_at = crate::calendar::to_utc(
+                                &tz,
                                 due_on.and_time(
                                     NaiveTime::from_hms_opt(23, 59, 0).unwrap_or(NaiveTime::MIN),
                                 ),

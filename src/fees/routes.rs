@@ -15,7 +15,6 @@ use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
-use crate::schedule::series_routes::context;
 use crate::state::AppState;
 use crate::validate::required_text;
 use crate::auth::WRITERS;
@@ -86,7 +85,6 @@ async fn take_payment(
         amount,
         allow_overpayment: request.allow_overpayment,
     };
-    let app = state.clone();
     let answer = state
         .db(move |conn| {
             idempotency::once(
@@ -95,7 +93,7 @@ async fn take_payment(
                 key.as_deref(),
                 fingerprint.as_bytes(),
                 |conn| {
-                    let tz = context(conn, &app, &caller)?.tz;
+                    let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
                     let row = service::take_payment(conn, &caller, tz, &parsed)?;
                     Answer::new(StatusCode::CREATED, &row)
                 },
@@ -131,11 +129,10 @@ async fn refund(
     let reason =
         required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
     let id = PaymentId(id.into_inner());
-    let app = state.clone();
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let tz = context(conn, &app, &caller)?.tz;
+                let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
                 service::refund(conn, &caller, tz, id, amount, &reason)
             })
         })

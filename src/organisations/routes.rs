@@ -13,7 +13,7 @@ use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
 use crate::auth::Role;
 use crate::state::AppState;
-use crate::tickets::sla_view::{self, OpeningHours, WEEKDAYS};
+use crate::calendar::{self, OpeningHours, WEEKDAYS};
 use crate::validate::{Checker, required_text};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -127,10 +127,10 @@ async fn get_opening_hours(
     caller: Caller,
 ) -> AppResult<web::Json<Vec<OpeningHours>>> {
     let stored = state
-        .db(move |conn| Ok(sla_view::stored_hours(conn, caller.organisation_id)?))
+        .db(move |conn| Ok(calendar::hours::stored_hours(conn, caller.organisation_id)?))
         .await?;
     let hours = if stored.is_empty() {
-        crate::tickets::sla::BusinessCalendar::default_hours()
+        calendar::BusinessCalendar::default_hours()
             .iter()
             .enumerate()
             .filter_map(|(day, h)| h.map(|(opens, closes)| (day as i32, opens, closes)))
@@ -186,7 +186,7 @@ async fn set_opening_hours(
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                sla_view::replace_hours(conn, caller.organisation_id, &saved)?;
+                calendar::hours::replace_hours(conn, caller.organisation_id, &saved)?;
                 audit::record(
                     conn,
                     AuditEntry {

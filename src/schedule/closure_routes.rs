@@ -6,7 +6,6 @@ use chrono::{Duration, NaiveTime, Utc};
 use uuid::Uuid;
 
 use super::queries;
-use super::recurrence;
 use super::series_routes::context;
 use super::session_routes::answers;
 use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosure};
@@ -80,8 +79,8 @@ async fn create_closure(
                     created_at: Utc::now().naive_utc(),
                 };
                 queries::insert_closure(conn, &row)?;
-                let from = recurrence::to_utc(&ctx.tz, starts_local).naive_utc();
-                let to = recurrence::to_utc(&ctx.tz, ends_local).naive_utc();
+                let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
+                let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
                 let overlapping = queries::sessions_overlapping(conn, ctx.organisation, from, to)?;
                 audit::record(
                     conn,

@@ -12,7 +12,6 @@ use crate::audit::{self, AuditEntry};
 use crate::config::ScheduleSettings;
 use crate::db::{DbConnection, Pool, write_tx};
 use crate::error::AppError;
-use crate::organisations;
 
 pub const LEASE: &str = "extend_sessions";
 const LEASE_MINUTES: i64 = 10;
@@ -44,7 +43,7 @@ fn extend_claimed(conn: &mut DbConnection, settings: &ScheduleSettings) -> Resul
             let ctx = Context {
                 organisation: candidate.organisation_id,
                 actor: None,
-                tz: organisations::queries::timezone(conn, candidate.organisation_id)?,
+                tz: crate::calendar::timezone(conn, candidate.organisation_id)?,
                 horizon_days: settings.horizon_days,
                 max_sessions: settings.max_sessions_per_series,
             };

@@ -3,7 +3,6 @@
 
 pub mod calendar;
 pub mod closure_routes;
-pub mod holidays;
 pub mod job;
 pub mod queries;
 pub mod recurrence;

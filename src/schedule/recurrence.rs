@@ -7,11 +7,11 @@
 //! 14:00 local across daylight-saving changes.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
 use rrule::{Frequency, RRule, Tz as RuleTz, Unvalidated};
 
-use super::holidays;
+use crate::calendar::{holidays, to_utc};
 
 /// How a series repeats, as stored.
 #[derive(Debug, Clone)]
@@ -118,16 +118,6 @@ pub fn ever_occurs(
     !set.before(at(last, end)).all(1).dates.is_empty()
 }
 
-/// Places a local wall-clock time in `tz`: an ambiguous time (clocks going
-/// back) takes the earlier instant; a time that does not exist (clocks going
-/// forward) moves forward by the gap.
-pub fn to_utc<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> DateTime<Utc> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
-        LocalResult::None => to_utc(tz, local + Duration::hours(1)),
-    }
-}
 
 /// Every occurrence from the start of the series up to and including
 /// `through` (a local date), at most `max`; more is an error.

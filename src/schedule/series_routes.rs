@@ -12,7 +12,6 @@ use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::organisations;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::auth::WRITERS;
@@ -39,7 +38,7 @@ pub fn org_context(
     Ok(Context {
         organisation,
         actor,
-        tz: organisations::queries::timezone(conn, organisation)?,
+        tz: crate::calendar::timezone(conn, organisation)?,
         horizon_days: state.settings.schedule.horizon_days,
         max_sessions: state.settings.schedule.max_sessions_per_series,
     })

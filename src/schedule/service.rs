@@ -535,8 +535,8 @@ pub fn local_span(
         ));
     }
     Ok((
-        recurrence::to_utc(tz, date.and_time(start)).naive_utc(),
-        recurrence::to_utc(tz, date.and_time(end)).naive_utc(),
+        crate::calendar::to_utc(tz, date.and_time(start)).naive_utc(),
+        crate::calendar::to_utc(tz, date.and_time(end)).naive_utc(),
     ))
 }
 

@@ -12,14 +12,13 @@ use uuid::Uuid;
 
 use super::routes::detail;
 use super::service;
-use super::sla_view::WEEKDAYS;
+use crate::calendar::WEEKDAYS;
 use super::types::TicketDetail;
 use crate::auth::Caller;
 use crate::db::schema::{staff_accounts, volunteer_duty, volunteer_rotation, volunteer_skills};
 use crate::db::{AccountId, DbConnection, TicketId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::schedule::series_routes::context;
 use crate::state::AppState;
 use crate::validate::Checker;
 use crate::auth::WRITERS;
@@ -122,13 +121,12 @@ async fn auto_assign(
 ) -> AppResult<web::Json<TicketDetail>> {
     caller.require(WRITERS)?;
     let id = TicketId(id.into_inner());
-    let app = state.clone();
     let ticket = state
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let row = service::find(conn, &caller, id)?;
-                let ctx = context(conn, &app, &caller)?;
-                let now_local = Utc::now().with_timezone(&ctx.tz).naive_local();
+                let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+                let now_local = Utc::now().with_timezone(&tz).naive_local();
                 // Serialise picks so two tickets at once go to two people.
                 crate::organisations::queries::lock(conn, caller.organisation_id)?;
                 let volunteer =

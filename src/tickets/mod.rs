@@ -7,6 +7,5 @@ pub mod queries;
 pub mod routes;
 pub mod service;
 pub mod sla;
-pub mod sla_view;
 pub mod stats;
 pub mod types;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::queries;
 use super::service;
-use super::sla_view;
+use super::sla;
 use super::stats::{self, Stats};
 use super::types::{
     Assign, LinkTicket, MergeTicket, NewNote, NewTicket, Ticket, TicketDetail, TicketFilter,
@@ -22,7 +22,6 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
 use crate::pagination::{self, Page};
-use crate::schedule::series_routes::context;
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, required_text};
 use crate::auth::WRITERS;
@@ -50,7 +49,7 @@ pub(crate) fn detail(
     id: TicketId,
 ) -> AppResult<TicketDetail> {
     let row = service::find(conn, caller, id)?;
-    let ticket = sla_view::annotate(conn, caller.organisation_id, vec![row])?
+    let ticket = sla::annotate(conn, caller.organisation_id, vec![row])?
         .pop()
         .ok_or_else(|| AppError::not_found("ticket"))?;
     let timeline = queries::timeline(conn, id)?
@@ -92,7 +91,6 @@ async fn create_ticket(
     let key = idempotency::key_of(&req)?;
     let request = body.0;
     let fingerprint = serde_json::to_string(&request).unwrap_or_default();
-    let app = state.clone();
     let answer = state
         .db(move |conn| {
             idempotency::once(
@@ -101,9 +99,9 @@ async fn create_ticket(
                 key.as_deref(),
                 fingerprint.as_bytes(),
                 |conn| {
-                    let ctx = context(conn, &app, &caller)?;
-                    let row = service::create(conn, &caller, &ctx.tz, &request)?;
-                    let ticket = sla_view::annotate(conn, caller.organisation_id, vec![row])?;
+                    let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+                    let row = service::create(conn, &caller, &tz, &request)?;
+                    let ticket = sla::annotate(conn, caller.organisation_id, vec![row])?;
                     Answer::new(StatusCode::CREATED, &ticket[0])
                 },
             )
@@ -146,7 +144,7 @@ async fn list_tickets(
                 scoped,
                 fetch,
             )?;
-            let tickets = sla_view::annotate(conn, caller.organisation_id, rows)?;
+            let tickets = sla::annotate(conn, caller.organisation_id, rows)?;
             Ok(match by_sla.as_deref() {
                 Some("overdue") => tickets
                     .into_iter()
@@ -230,7 +228,7 @@ async fn ticket_stats(
                 q.from.naive_utc(),
                 q.to.naive_utc(),
             )?;
-            let cal = sla_view::calendar(conn, caller.organisation_id)?;
+            let cal = crate::calendar::business_calendar(conn, caller.organisation_id, None)?;
             Ok(stats::compute(&rows, |a, b| {
                 cal.business_minutes_between(a.and_utc(), b.and_utc())
             }))
@@ -418,7 +416,7 @@ async fn call(
                     Some(caller.account_id),
                 )?;
                 let row = service::find(conn, &caller, id)?;
-                sla_view::annotate(conn, caller.organisation_id, vec![row])?
+                sla::annotate(conn, caller.organisation_id, vec![row])?
                     .pop()
                     .ok_or_else(|| AppError::not_found("ticket"))
             })
@@ -464,14 +462,13 @@ async fn queue_board(
     query: web::Query<QueueQuery>,
 ) -> AppResult<web::Json<QueueBoard>> {
     let venue = VenueId(id.into_inner());
-    let app = state.clone();
     let requested = query.date;
     let (date, rows) = state
         .db(move |conn| {
             crate::venues::queries::find(conn, caller.organisation_id, venue)?
                 .ok_or_else(|| AppError::not_found("venue"))?;
-            let ctx = context(conn, &app, &caller)?;
-            let date = requested.unwrap_or_else(|| Utc::now().with_timezone(&ctx.tz).date_naive());
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            let date = requested.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
             Ok((
                 date,
                 queries::queue_of(conn, caller.organisation_id, venue, date)?,

@@ -1,121 +1,19 @@
-//! Service levels in business time: the organisation's opening hours per
-//! weekday (to the minute), minus Japanese public holidays and closures
-//! (which may cover part of a day). Pure functions, unit-tested.
+//! Service levels of tickets: targets per priority in business minutes, and
+//! the figures the API shows (due times, paused while waiting on the
+//! resident, overdue and at-risk flags), counted in the organisation's
+//! business calendar (`crate::calendar`).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use std::collections::HashMap;
 
-use crate::schedule::holidays;
-use crate::schedule::recurrence::to_utc;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
 
-/// When the desk is open.
-pub struct BusinessCalendar {
-    pub tz: Tz,
-    /// Monday first; `None` = closed all day.
-    pub hours: [Option<(NaiveTime, NaiveTime)>; 7],
-    /// Local `[start, end)` closures.
-    pub closures: Vec<(NaiveDateTime, NaiveDateTime)>,
-    holidays: holidays::Calendar,
-}
+use super::types::{Sla, Ticket, TicketRow, TicketStatus};
+use crate::calendar::{self, BusinessCalendar};
+use crate::db::schema::ticket_events;
+use crate::db::{DbConnection, OrganisationId, TicketId};
+use crate::error::AppResult;
 
-impl BusinessCalendar {
-    pub fn new(
-        tz: Tz,
-        hours: [Option<(NaiveTime, NaiveTime)>; 7],
-        closures: Vec<(NaiveDateTime, NaiveDateTime)>,
-    ) -> Self {
-        BusinessCalendar {
-            tz,
-            hours,
-            closures,
-            holidays: holidays::Calendar::new(),
-        }
-    }
-
-    /// Monday to Friday, 09:00–17:00.
-    pub fn default_hours() -> [Option<(NaiveTime, NaiveTime)>; 7] {
-        let day = NaiveTime::from_hms_opt(9, 0, 0).zip(NaiveTime::from_hms_opt(17, 0, 0));
-        [day, day, day, day, day, None, None]
-    }
-
-    /// The open intervals of a local day, closures cut out.
-    fn open_intervals(&self, date: NaiveDate) -> Vec<(NaiveDateTime, NaiveDateTime)> {
-        let Some((opens, closes)) = self.hours[date.weekday().num_days_from_monday() as usize]
-        else {
-            return Vec::new();
-        };
-        if self.holidays.is_holiday(date) || closes <= opens {
-            return Vec::new();
-        }
-        let mut intervals = vec![(date.and_time(opens), date.and_time(closes))];
-        for &(c_start, c_end) in &self.closures {
-            intervals = intervals
-                .into_iter()
-                .flat_map(|(s, e)| {
-                    if c_end <= s || c_start >= e {
-                        vec![(s, e)]
-                    } else {
-                        let mut parts = Vec::new();
-                        if c_start > s {
-                            parts.push((s, c_start));
-                        }
-                        if c_end < e {
-                            parts.push((c_end, e));
-                        }
-                        parts
-                    }
-                })
-                .collect();
-        }
-        intervals
-    }
-
-    /// The instant `minutes` of business time after `start`.
-    pub fn add_business_minutes(&self, start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
-        let local = start.with_timezone(&self.tz).naive_local();
-        let mut left = Duration::minutes(minutes.max(0));
-        let mut date = local.date();
-        // Two years of closed days is a configuration error, not a loop.
-        for _ in 0..730 {
-            for (s, e) in self.open_intervals(date) {
-                let from = s.max(local);
-                if from >= e {
-                    continue;
-                }
-                let available = e - from;
-                if left <= available {
-                    return to_utc(&self.tz, from + left);
-                }
-                left -= available;
-            }
-            date += Duration::days(1);
-        }
-        start + Duration::days(730)
-    }
-
-    /// Business minutes between two instants (0 if `end` is not after `start`).
-    pub fn business_minutes_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
-        if end <= start {
-            return 0;
-        }
-        let (a, b) = (
-            start.with_timezone(&self.tz).naive_local(),
-            end.with_timezone(&self.tz).naive_local(),
-        );
-        let mut total = Duration::zero();
-        let mut date = a.date();
-        while date <= b.date() {
-            for (s, e) in self.open_intervals(date) {
-                let (from, to) = (s.max(a), e.min(b));
-                if to > from {
-                    total += to - from;
-                }
-            }
-            date += Duration::days(1);
-        }
-        total.num_minutes()
-    }
-}
 
 /// First-response and resolution targets of a priority, in business minutes.
 pub fn targets(priority: &str) -> (i64, i64) {
@@ -127,87 +25,106 @@ pub fn targets(priority: &str) -> (i64, i64) {
     }
 }
 
-/// A local wall-clock time as UTC (for tests and closures).
-pub fn local(tz: &Tz, date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
-    tz.from_local_datetime(&date.and_hms_opt(h, m, 0).unwrap_or_default())
-        .earliest()
-        .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+/// A status change: from, to, when.
+pub type StatusChange = (Option<String>, Option<String>, NaiveDateTime);
+
+/// Status changes of many tickets in one query: ticket → [(from, to, at)].
+fn status_changes(
+    conn: &mut DbConnection,
+    ids: &[TicketId],
+) -> QueryResult<HashMap<String, Vec<StatusChange>>> {
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let rows: Vec<(String, Option<String>, Option<String>, NaiveDateTime)> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq_any(keys))
+        .filter(ticket_events::kind.eq_any(["status", "assigned"]))
+        .order(ticket_events::id.asc())
+        .select((
+            ticket_events::ticket_id,
+            ticket_events::from_status,
+            ticket_events::to_status,
+            ticket_events::created_at,
+        ))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<_>> = HashMap::new();
+    for (ticket, from, to, at) in rows {
+        map.entry(ticket).or_default().push((from, to, at));
+    }
+    Ok(map)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+/// The service-level view of one ticket at `now`.
+pub fn compute(
+    row: &TicketRow,
+    changes: &[(Option<String>, Option<String>, NaiveDateTime)],
+    cal: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> Sla {
+    let (first_target, resolve_target) = targets(&row.priority);
+    let created = row.created_at.and_utc();
+    // Business minutes spent waiting on the resident stop the resolution clock.
+    let mut paused_minutes = 0;
+    let mut waiting_since: Option<DateTime<Utc>> = None;
+    for (from, to, at) in changes {
+        let at = at.and_utc();
+        if to.as_deref() == Some("waiting_on_resident") {
+            waiting_since = Some(at);
+        } else if from.as_deref() == Some("waiting_on_resident")
+            && let Some(since) = waiting_since.take()
+        {
+            paused_minutes += cal.business_minutes_between(since, at);
+        }
     }
-
-    fn tokyo() -> BusinessCalendar {
-        BusinessCalendar::new(
-            chrono_tz::Asia::Tokyo,
-            BusinessCalendar::default_hours(),
-            vec![],
-        )
+    let status = row.status();
+    let paused = status == TicketStatus::WaitingOnResident;
+    let first_due = cal.add_business_minutes(created, first_target);
+    let resolution_due =
+        (!paused).then(|| cal.add_business_minutes(created, resolve_target + paused_minutes));
+    let open = status.is_open();
+    let first_late = row.first_response_at.is_none() && now > first_due;
+    let resolve_late = resolution_due.is_some_and(|due| now > due);
+    let overdue = open && (first_late || resolve_late);
+    let at_risk = open
+        && !overdue
+        && ((row.first_response_at.is_none()
+            && cal.business_minutes_between(now, first_due) * 4 <= first_target)
+            || resolution_due
+                .is_some_and(|due| cal.business_minutes_between(now, due) * 4 <= resolve_target));
+    Sla {
+        first_response_target_minutes: first_target,
+        resolution_target_minutes: resolve_target,
+        first_response_due_at: first_due,
+        resolution_due_at: resolution_due,
+        paused,
+        overdue,
+        at_risk,
     }
+}
 
-    #[test]
-    fn a_friday_evening_ticket_before_a_holiday_weekend_is_due_on_tuesday() {
-        // Fri 2027-01-08 18:30; Sat, Sun closed; Mon 2027-01-11 is 成人の日.
-        let cal = tokyo();
-        let tz = chrono_tz::Asia::Tokyo;
-        let opened = local(&tz, d(2027, 1, 8), 18, 30);
-        assert_eq!(
-            cal.add_business_minutes(opened, 240),
-            local(&tz, d(2027, 1, 12), 13, 0)
-        );
-        assert_eq!(
-            cal.add_business_minutes(opened, 8 * 60 * 3),
-            local(&tz, d(2027, 1, 14), 17, 0)
-        );
-        assert_eq!(
-            cal.business_minutes_between(opened, local(&tz, d(2027, 1, 12), 10, 0)),
-            60
-        );
-    }
-
-    #[test]
-    fn opening_hours_count_to_the_minute() {
-        let tz = chrono_tz::Asia::Tokyo;
-        let mut hours = BusinessCalendar::default_hours();
-        hours[2] = NaiveTime::from_hms_opt(9, 30, 0).zip(NaiveTime::from_hms_opt(12, 15, 0)); // Wednesday mornings
-        let cal = BusinessCalendar::new(tz, hours, vec![]);
-        let opened = local(&tz, d(2026, 12, 2), 12, 0); // a Wednesday
-        assert_eq!(
-            cal.add_business_minutes(opened, 20),
-            local(&tz, d(2026, 12, 3), 9, 5)
-        );
-    }
-
-    #[test]
-    fn a_part_day_closure_stops_the_clock() {
-        let tz = chrono_tz::Asia::Tokyo;
-        let closure = (
-            d(2026, 12, 1).and_hms_opt(12, 0, 0).unwrap(),
-            d(2026, 12, 1).and_hms_opt(15, 0, 0).unwrap(),
-        );
-        let cal = BusinessCalendar::new(tz, BusinessCalendar::default_hours(), vec![closure]);
-        let opened = local(&tz, d(2026, 12, 1), 11, 0); // Tuesday
-        assert_eq!(
-            cal.add_business_minutes(opened, 90),
-            local(&tz, d(2026, 12, 1), 15, 30)
-        );
-        assert_eq!(
-            cal.business_minutes_between(opened, local(&tz, d(2026, 12, 1), 17, 0)),
-            180
-        );
-    }
-
-    #[test]
-    fn outside_hours_nothing_elapses() {
-        let tz = chrono_tz::Asia::Tokyo;
-        let cal = tokyo();
-        let sat = local(&tz, d(2026, 11, 28), 10, 0);
-        let sun = local(&tz, d(2026, 11, 29), 16, 0);
-        assert_eq!(cal.business_minutes_between(sat, sun), 0);
-    }
+/// Tickets as answers, with their service levels (two queries for any number).
+pub fn annotate(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    rows: Vec<TicketRow>,
+) -> AppResult<Vec<Ticket>> {
+    let cal = calendar::business_calendar(conn, organisation, None)?;
+    let ids: Vec<TicketId> = rows.iter().map(|r| r.id).collect();
+    let changes = status_changes(conn, &ids)?;
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let sla = compute(
+                &row,
+                changes
+                    .get(&row.id.to_string())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+                &cal,
+                now,
+            );
+            let mut ticket = Ticket::from(row);
+            ticket.sla = Some(sla);
+            ticket
+        })
+        .collect())
 }

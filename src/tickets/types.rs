@@ -158,7 +158,7 @@ pub struct Ticket {
     /// Set on a duplicate merged into another ticket.
     pub merged_into: Option<String>,
     /// Due times in business hours, paused while waiting on the resident.
-    pub sla: Option<super::sla_view::Sla>,
+    pub sla: Option<Sla>,
 }
 
 impl From<TicketRow> for Ticket {
@@ -303,6 +303,20 @@ pub struct LinkTicket {
     pub resident_id: Option<uuid::Uuid>,
     /// Link a follow-up appointment (a booking).
     pub booking_id: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Sla {
+    /// Business minutes allowed for the first response / the resolution.
+    pub first_response_target_minutes: i64,
+    pub resolution_target_minutes: i64,
+    pub first_response_due_at: DateTime<Utc>,
+    /// `null` while the clock is paused (waiting on the resident).
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub paused: bool,
+    pub overdue: bool,
+    /// Less than a quarter of the time is left.
+    pub at_risk: bool,
 }
 
 #[cfg(test)]

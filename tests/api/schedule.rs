@@ -3,7 +3,7 @@
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
 use madoguchi::db::schema::sessions;
-use madoguchi::schedule::holidays::Calendar;
+use madoguchi::calendar::holidays::Calendar;
 use serde_json::{Value, json};
 
 use crate::helpers::{
