@@ -6,13 +6,13 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use secrecy::SecretString;
 
+use crate::auth::Role;
 use crate::auth::password;
 use crate::config::BootstrapSettings;
 use crate::db::{DbConnection, Pool, write_tx};
 use crate::error::AppError;
 use crate::organisations;
 use crate::staff::service::{self, NewStaff};
-use crate::auth::Role;
 
 pub struct BootstrapAdmin {
     pub organisation: String,

@@ -5,12 +5,12 @@ use std::io::BufRead;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use crate::auth::Role;
 use crate::config::Settings;
 use crate::db::write_tx;
 use crate::error::AppError;
 use crate::organisations;
 use crate::staff::service::{self, NewStaff};
-use crate::auth::Role;
 use crate::startup::{Application, open_database};
 use crate::{auth, telemetry};
 

@@ -42,12 +42,23 @@ pub struct Settings {
     pub schedule: ScheduleSettings,
     pub loaners: LoanerSettings,
     pub tickets: TicketSettings,
+    pub jobs: JobSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TicketSettings {
     /// A resolved ticket closes by itself after this many days.
     pub auto_close_days: i64,
+    /// How often each instance looks for tickets to close; 0 turns it off.
+    pub auto_close_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobSettings {
+    /// Background jobs run on this instance (each under its lease).
+    pub enabled: bool,
+    /// How often old idempotency keys and login failures are forgotten.
+    pub housekeeping_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,7 +202,14 @@ impl Default for Settings {
             loaners: LoanerSettings {
                 turnaround_minutes: 30,
             },
-            tickets: TicketSettings { auto_close_days: 7 },
+            tickets: TicketSettings {
+                auto_close_days: 7,
+                auto_close_interval_secs: 3600,
+            },
+            jobs: JobSettings {
+                enabled: true,
+                housekeeping_interval_secs: 3600,
+            },
         }
     }
 }

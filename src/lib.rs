@@ -17,6 +17,7 @@ pub mod fees;
 pub mod health;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;

@@ -45,11 +45,7 @@ impl Application {
         }
         // Pay for the dummy hash now rather than in the first login.
         web::block(auth::password::warm_up).await?;
-        schedule::job::spawn(
-            pool.clone(),
-            settings.schedule.clone(),
-            settings.tickets.auto_close_days,
-        );
+        crate::jobs::spawn(pool.clone(), settings.jobs.enabled, jobs(&settings));
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, pool, settings)?;
@@ -78,6 +74,18 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
         Ok::<_, anyhow::Error>(pool)
     })
     .await?
+}
+
+/// Every job of the application, with intervals from the settings.
+pub fn jobs(settings: &Settings) -> Vec<crate::jobs::Job> {
+    vec![
+        crate::schedule::job::job(&settings.schedule),
+        crate::tickets::jobs::job(
+            settings.tickets.auto_close_days,
+            settings.tickets.auto_close_interval_secs,
+        ),
+        crate::jobs::housekeeping_job(settings.jobs.housekeeping_interval_secs),
+    ]
 }
 
 /// The API's routes, in the order features were added. A new feature adds

@@ -5,9 +5,9 @@ use actix_web::{get, web};
 use super::queries;
 use super::types::{AuditFilter, AuditRecord};
 use crate::auth::Caller;
+use crate::auth::Role;
 use crate::error::{AppResult, Problem};
 use crate::pagination::{self, Page};
-use crate::auth::Role;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

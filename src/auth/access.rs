@@ -16,10 +16,10 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 
 use super::Caller;
+use super::roles::Role;
 use crate::db::schema::{bookings, session_instructors, tickets};
 use crate::db::{AccountId, DbConnection, ResidentId};
 use crate::error::{AppError, AppResult};
-use super::roles::Role;
 
 /// Admins and coordinators: the whole organisation's records.
 pub fn sees_everything(caller: &Caller) -> bool {

@@ -9,10 +9,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use crate::auth::Role;
 use crate::auth::queries;
 use crate::db::{AccountId, AuthSessionId, OrganisationId};
 use crate::error::AppError;
-use crate::auth::Role;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]

@@ -7,9 +7,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Role;
 use crate::config::AuthSettings;
 use crate::db::{AccountId, AuthSessionId, OrganisationId};
-use crate::auth::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

@@ -4,9 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::accounts::AccountRow;
 use crate::db::schema::{auth_sessions, refresh_tokens, staff_accounts};
 use crate::db::{AccountId, AuthSessionId, DbConnection};
-use crate::auth::accounts::AccountRow;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]

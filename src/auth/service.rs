@@ -5,10 +5,10 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::accounts::AccountRow;
 use crate::auth::{password, queries, throttle, tokens};
 use crate::db::{AuthSessionId, DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
-use crate::auth::accounts::AccountRow;
 use crate::state::{AppState, blocking};
 
 #[derive(Debug, Deserialize, ToSchema)]

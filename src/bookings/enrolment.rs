@@ -13,6 +13,7 @@ use super::queries;
 use super::service::{self, Seat};
 use super::types::{Booking, BookingStatus, Channel};
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::db::schema::{bookings, enrolments, sessions};
 use crate::db::{BookingId, DbConnection, SeriesId, SessionId, write_tx};
 use crate::devices::pool;
@@ -21,7 +22,6 @@ use crate::http::ApiJson;
 use crate::schedule::queries as schedule;
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(enrol).service(cancel_enrolment);

@@ -14,8 +14,9 @@ use super::types::{
     AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, CancelBooking,
     NewBooking, Roster, WalkIn,
 };
-use crate::auth::access;
 use crate::auth::Caller;
+use crate::auth::WRITERS;
+use crate::auth::access;
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
 use crate::devices::pool;
 use crate::error::{AppError, AppResult, Problem};
@@ -25,7 +26,6 @@ use crate::pagination::{self, Page};
 use crate::residents::types::{ResidentInput, ResidentRow};
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_booking)

@@ -11,6 +11,7 @@ use super::types::{
 };
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::Role;
 use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
 use crate::devices::pool;
 use crate::error::{AppError, AppResult, FieldError};
@@ -18,7 +19,6 @@ use crate::residents::queries as residents;
 use crate::residents::types::ResidentRow;
 use crate::schedule::queries as schedule;
 use crate::schedule::types::SessionRow;
-use crate::auth::Role;
 use crate::validate::{optional_text, required_text};
 
 pub fn audit(

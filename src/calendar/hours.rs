@@ -90,4 +90,3 @@ pub fn business_calendar(
     let closures = super::closures(conn, organisation)?;
     Ok(BusinessCalendar::new(tz, hours, closures))
 }
-

@@ -15,15 +15,15 @@ use super::queries;
 use super::types::{Loan, LoanRow, NewLoan, ReturnLoan};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::Role;
+use crate::auth::WRITERS;
 use crate::bookings::queries as bookings;
 use crate::bookings::service as booking_service;
 use crate::db::{BookingId, DeviceId, LoanId, ResidentId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::auth::Role;
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(lend).service(return_loan).service(list_loans);

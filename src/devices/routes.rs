@@ -12,13 +12,13 @@ use super::types::{
 };
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::db::{DeviceId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, required_text};
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_device)

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::queries::{self, PaymentRow};
 use super::service;
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::bookings::service as booking_service;
 use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -17,7 +18,6 @@ use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
 use crate::state::AppState;
 use crate::validate::required_text;
-use crate::auth::WRITERS;
 
 pub use super::service::MAX_AMOUNT;
 

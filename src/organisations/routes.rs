@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use super::{Organisation, queries};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::Role;
+use crate::calendar::{self, OpeningHours, WEEKDAYS};
 use crate::db::write_tx;
 use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
-use crate::auth::Role;
 use crate::state::AppState;
-use crate::calendar::{self, OpeningHours, WEEKDAYS};
 use crate::validate::{Checker, required_text};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -11,13 +11,13 @@ use super::queries;
 use super::types::{MergeResidents, ResidentDetail};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::bookings::{queries as bookings_queries, service as bookings};
 use crate::db::schema::{bookings as bookings_table, residents};
 use crate::db::{ResidentId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(merge);

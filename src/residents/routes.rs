@@ -11,15 +11,15 @@ use super::types::{
     Resident, ResidentChanges, ResidentDetail, ResidentFilter, ResidentInput, ResidentRow,
     created_by, search_text,
 };
-use crate::auth::access::{self, View};
 use crate::audit;
 use crate::auth::Caller;
+use crate::auth::WRITERS;
+use crate::auth::access::{self, View};
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_resident)

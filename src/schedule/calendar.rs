@@ -16,13 +16,13 @@ use super::series_routes::org_context;
 use super::session_routes::answers;
 use super::types::{Session, SessionFilter};
 use crate::audit;
+use crate::auth::WRITERS;
 use crate::auth::{Caller, tokens};
 use crate::db::schema::calendar_feeds;
 use crate::db::{AccountId, DbConnection, OrganisationId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::venues::queries as venues;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(rotate_venue_feed)

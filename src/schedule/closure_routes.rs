@@ -11,12 +11,12 @@ use super::session_routes::answers;
 use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosure};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::db::{ClosureId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
 use crate::validate::{Checker, required_text};
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_closure)

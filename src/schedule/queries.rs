@@ -11,8 +11,8 @@ use super::types::{
     SessionRow, VenueRef,
 };
 use crate::db::schema::{
-    closures, courses, job_leases, series, series_exception_dates, series_instructors,
-    session_instructors, sessions, staff_accounts, venues,
+    closures, courses, series, series_exception_dates, series_instructors, session_instructors,
+    sessions, staff_accounts, venues,
 };
 use crate::db::{
     AccountId, ClosureId, CourseId, DbConnection, OrganisationId, SeriesId, SessionId, VenueId,
@@ -510,39 +510,3 @@ pub fn sessions_overlapping(
 }
 
 // ---- job leases ----
-
-/// Claims a named job lease until `until` if it is free or expired; `true`
-/// when this holder got it. One conditional update: two instances cannot
-/// both win.
-pub fn claim_lease(
-    conn: &mut DbConnection,
-    name: &str,
-    holder: &str,
-    until: NaiveDateTime,
-) -> QueryResult<bool> {
-    let now = Utc::now().naive_utc();
-    let updated = diesel::update(
-        job_leases::table.filter(job_leases::name.eq(name)).filter(
-            job_leases::lease_until
-                .is_null()
-                .or(job_leases::lease_until.lt(now)),
-        ),
-    )
-    .set((
-        job_leases::holder.eq(holder),
-        job_leases::lease_until.eq(until),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
-}
-
-pub fn release_lease(conn: &mut DbConnection, name: &str, holder: &str) -> QueryResult<()> {
-    diesel::update(
-        job_leases::table
-            .filter(job_leases::name.eq(name))
-            .filter(job_leases::holder.eq(holder)),
-    )
-    .set(job_leases::lease_until.eq(None::<NaiveDateTime>))
-    .execute(conn)
-    .map(|_| ())
-}

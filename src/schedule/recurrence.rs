@@ -6,9 +6,7 @@
 //! occurrence is then placed in the zone, so a weekly 14:00 class stays at
 //! 14:00 local across daylight-saving changes.
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use rrule::{Frequency, RRule, Tz as RuleTz, Unvalidated};
 
 use crate::calendar::{holidays, to_utc};
@@ -117,7 +115,6 @@ pub fn ever_occurs(
     let end = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(start_time);
     !set.before(at(last, end)).all(1).dates.is_empty()
 }
-
 
 /// Every occurrence from the start of the series up to and including
 /// `through` (a local date), at most `max`; more is an error.

@@ -9,12 +9,12 @@ use super::service::{self, Context};
 use super::types::{Series, SeriesFilter, SeriesInput, SeriesRow, SeriesSaved};
 use crate::audit;
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_series)

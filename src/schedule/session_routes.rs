@@ -15,13 +15,13 @@ use super::types::{
 };
 use crate::audit;
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::db::{AccountId, DbConnection, SessionId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, positive, required_text, yen};
-use crate::auth::WRITERS;
 use crate::venues::types::MAX_CAPACITY;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

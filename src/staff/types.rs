@@ -1,7 +1,6 @@
 //! Staff accounts: roles, the parsed fields of a request, the stored row and
 //! the answer shape.
 
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use secrecy::SecretString;
@@ -14,7 +13,6 @@ use crate::db::{AccountId, OrganisationId};
 pub use crate::auth::accounts::AccountRow;
 pub use crate::auth::roles::Role;
 pub use crate::validate::Email;
-
 
 /// A person's display name: trimmed, 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +39,6 @@ impl PersonName {
 }
 
 pub use crate::validate::optional_text;
-
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = staff_accounts)]

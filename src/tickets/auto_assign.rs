@@ -12,16 +12,16 @@ use uuid::Uuid;
 
 use super::routes::detail;
 use super::service;
-use crate::calendar::WEEKDAYS;
 use super::types::TicketDetail;
 use crate::auth::Caller;
+use crate::auth::WRITERS;
+use crate::calendar::WEEKDAYS;
 use crate::db::schema::{staff_accounts, volunteer_duty, volunteer_rotation, volunteer_skills};
 use crate::db::{AccountId, DbConnection, TicketId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
 use crate::validate::Checker;
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(auto_assign).service(get_duty).service(set_duty);

@@ -3,6 +3,7 @@
 //! notes and replies, and statistics.
 
 pub mod auto_assign;
+pub mod jobs;
 pub mod queries;
 pub mod routes;
 pub mod service;

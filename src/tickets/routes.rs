@@ -16,6 +16,7 @@ use super::types::{
     TicketStatus, TimelineEntry, Transition,
 };
 use crate::auth::Caller;
+use crate::auth::WRITERS;
 use crate::courses::types::topic_code;
 use crate::db::{AccountId, DbConnection, TicketId, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
@@ -24,7 +25,6 @@ use crate::idempotency::{self, Answer};
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, required_text};
-use crate::auth::WRITERS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_ticket)

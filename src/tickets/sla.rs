@@ -14,7 +14,6 @@ use crate::db::schema::ticket_events;
 use crate::db::{DbConnection, OrganisationId, TicketId};
 use crate::error::AppResult;
 
-
 /// First-response and resolution targets of a priority, in business minutes.
 pub fn targets(priority: &str) -> (i64, i64) {
     match priority {

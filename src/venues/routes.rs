@@ -13,7 +13,6 @@ use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_venue)
         .service(list_venues)

@@ -138,7 +138,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.pool_size = 8;
     settings.bootstrap.enabled = false;
     // Tests run the background jobs themselves, when they mean to.
-    settings.schedule.extend_interval_secs = 0;
+    settings.jobs.enabled = false;
     settings.http.workers = 2;
     settings
 }

@@ -63,6 +63,7 @@ async fn three_instances_on_one_database_keep_every_invariant_and_run_each_job_o
     let env = [
         ("MADOGUCHI_BOOTSTRAP__ENABLED", "false"),
         ("MADOGUCHI_SCHEDULE__EXTEND_INTERVAL_SECS", "1"),
+        ("MADOGUCHI_TICKETS__AUTO_CLOSE_INTERVAL_SECS", "1"),
         ("MADOGUCHI_SCHEDULE__HORIZON_DAYS", "60"),
         ("MADOGUCHI_HTTP__WORKERS", "2"),
         ("MADOGUCHI_DATABASE__POOL_SIZE", "6"),

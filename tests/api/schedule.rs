@@ -2,8 +2,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
-use madoguchi::db::schema::sessions;
 use madoguchi::calendar::holidays::Calendar;
+use madoguchi::db::schema::sessions;
 use serde_json::{Value, json};
 
 use crate::helpers::{

@@ -74,14 +74,14 @@ async fn a_held_lease_keeps_other_instances_out(db: Db) {
     daily_series(&app).await;
     let mut conn = app.pool.get().unwrap();
     let until = Utc::now().naive_utc() + Duration::minutes(5);
-    assert!(schedule::claim_lease(&mut conn, job::LEASE, "instance-a", until).unwrap());
-    assert!(!schedule::claim_lease(&mut conn, job::LEASE, "instance-b", until).unwrap());
+    assert!(madoguchi::jobs::lease::claim(&mut conn, job::LEASE, "instance-a", until).unwrap());
+    assert!(!madoguchi::jobs::lease::claim(&mut conn, job::LEASE, "instance-b", until).unwrap());
     assert_eq!(
         job::extend_all(&mut conn, &job_settings(20), "instance-b").unwrap(),
         None,
         "b waits"
     );
-    schedule::release_lease(&mut conn, job::LEASE, "instance-a").unwrap();
+    madoguchi::jobs::lease::release(&mut conn, job::LEASE, "instance-a").unwrap();
     assert!(
         job::extend_all(&mut conn, &job_settings(20), "instance-b")
             .unwrap()
@@ -89,7 +89,7 @@ async fn a_held_lease_keeps_other_instances_out(db: Db) {
     );
     // An expired lease (a crashed instance) is taken over.
     let past = Utc::now().naive_utc() - Duration::minutes(1);
-    assert!(schedule::claim_lease(&mut conn, job::LEASE, "crashed", past).unwrap());
+    assert!(madoguchi::jobs::lease::claim(&mut conn, job::LEASE, "crashed", past).unwrap());
     assert!(
         job::extend_all(&mut conn, &job_settings(21), "instance-c")
             .unwrap()
@@ -228,17 +228,40 @@ async fn housekeeping_forgets_old_idempotency_keys_and_login_failures(db: Db) {
         .set(login_failures::failed_at.eq(old))
         .execute(&mut *conn)
         .unwrap();
-    let (keys, failures) = job::housekeeping(&mut conn).unwrap();
+    // A fresh key and a fresh failure must survive.
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::organisation_id.eq(app.org_id.to_string()),
+            idempotency_keys::idem_key.eq("fresh"),
+            idempotency_keys::request_hash.eq("y"),
+            idempotency_keys::created_at.eq(Utc::now().naive_utc() - Duration::days(6)),
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
+            login_failures::throttle_key.eq("address:192.0.2.1"),
+            login_failures::failed_at.eq(Utc::now().naive_utc() - Duration::hours(2)),
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    let (keys, failures) = madoguchi::jobs::housekeeping(&mut conn).unwrap();
     assert_eq!(
         (keys, failures),
         (1, 3),
         "one key; the failure counted per account and client, per account, and per address"
     );
-    let left: i64 = idempotency_keys::table
+    let left: Vec<String> = idempotency_keys::table
+        .select(idempotency_keys::idem_key)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(left, vec!["fresh".to_owned()], "the fresh key survives");
+    let failures_left: i64 = login_failures::table
         .count()
         .get_result(&mut *conn)
         .unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(failures_left, 1, "the fresh failure survives");
 }
 
 db_tests!(

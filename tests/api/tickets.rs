@@ -475,7 +475,7 @@ async fn resolved_tickets_close_by_themselves_and_stay_in_their_organisation(db:
             .execute(&mut *conn)
             .unwrap();
         let closed =
-            madoguchi::schedule::job::close_resolved_tickets(&mut conn, 7, "test").unwrap();
+            madoguchi::tickets::jobs::close_resolved_tickets(&mut conn, 7, "test").unwrap();
         assert_eq!(closed, Some(1));
     }
     let now = app

@@ -1,0 +1,125 @@
+//! Background jobs: the loop every instance runs, the lease that lets one
+//! instance at a time do a job's work, and the list of jobs. Each job is
+//! owned by its feature (`schedule::job` extends series, `tickets::jobs`
+//! closes resolved tickets); housekeeping of shared tables lives here.
+//!
+//! Adding a job: write `fn job(...) -> Job` next to the feature it serves
+//! (a name that is also its lease, an interval, and the work), add it to
+//! `startup::jobs` (the one list, like the routes), and give its interval a
+//! configuration key. See
+//! docs/architecture.md, "How to add a job".
+
+pub mod lease;
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::db::{DbConnection, Pool};
+use crate::error::AppError;
+
+/// How long a claimed lease lasts: longer than any job's run.
+const LEASE_MINUTES: i64 = 10;
+
+/// The work a job does once it holds its lease: the number of things done.
+pub type Work = Box<dyn Fn(&mut DbConnection) -> Result<usize, AppError> + Send + Sync>;
+
+/// One background job.
+pub struct Job {
+    /// Its name in logs, and the name of its lease.
+    pub name: &'static str,
+    /// How often each instance tries it; zero turns it off.
+    pub every: Duration,
+    pub run: Work,
+}
+
+/// Runs the job if this holder wins its lease: `None` when another instance
+/// holds it, otherwise what the job did. The lease is released either way.
+pub fn run_once(
+    conn: &mut DbConnection,
+    job: &Job,
+    holder: &str,
+) -> Result<Option<usize>, AppError> {
+    lease::ensure(conn, job.name)?;
+    let until = Utc::now().naive_utc() + chrono::Duration::minutes(LEASE_MINUTES);
+    if !lease::claim(conn, job.name, holder, until)? {
+        return Ok(None);
+    }
+    let result = (job.run)(conn);
+    lease::release(conn, job.name, holder)?;
+    result.map(Some)
+}
+
+/// Starts one loop per job (each at its own interval), until the process
+/// ends. Nothing starts when `jobs.enabled` is off.
+pub fn spawn(pool: Pool, enabled: bool, jobs: Vec<Job>) {
+    if !enabled {
+        return;
+    }
+    let holder = uuid::Uuid::new_v4().to_string();
+    for job in jobs {
+        if job.every.is_zero() {
+            continue;
+        }
+        let (pool, holder) = (pool.clone(), holder.clone());
+        let job = std::sync::Arc::new(job);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(job.every);
+            loop {
+                ticker.tick().await;
+                let (pool, holder, this) = (pool.clone(), holder.clone(), job.clone());
+                let run = tokio::task::spawn_blocking(move || {
+                    let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
+                    run_once(&mut conn, &this, &holder)
+                })
+                .await;
+                match run {
+                    Ok(Ok(Some(done))) if done > 0 => {
+                        tracing::info!(job = job.name, done, "job ran")
+                    }
+                    Ok(Ok(Some(_))) => tracing::debug!(job = job.name, "job ran, nothing to do"),
+                    Ok(Ok(None)) => {
+                        tracing::debug!(job = job.name, "another instance holds the lease")
+                    }
+                    Ok(Err(e)) => tracing::warn!(job = job.name, error = %e, "job failed"),
+                    Err(e) => tracing::error!(job = job.name, error = %e, "job panicked"),
+                }
+            }
+        });
+    }
+}
+
+pub const HOUSEKEEPING_LEASE: &str = "housekeeping";
+
+/// Housekeeping of shared tables (idempotency keys, login failures).
+pub fn housekeeping_job(interval_secs: u64) -> Job {
+    Job {
+        name: HOUSEKEEPING_LEASE,
+        every: Duration::from_secs(interval_secs),
+        run: Box::new(|conn| housekeeping(conn).map(|(keys, failures)| keys + failures)),
+    }
+}
+
+/// Forgets idempotency keys older than a week, login failures older than a
+/// day and known login clients unseen for a year (longer than any sensible
+/// `known_client_days`). Plain deletes: safe on every instance at once, run
+/// under a lease all the same so the work is done once.
+pub fn housekeeping(conn: &mut DbConnection) -> Result<(usize, usize), AppError> {
+    use crate::db::schema::{idempotency_keys, login_failures};
+    use diesel::prelude::*;
+    let now = Utc::now().naive_utc();
+    let keys = diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::created_at.lt(now - chrono::Duration::days(7))),
+    )
+    .execute(conn)?;
+    let failures = diesel::delete(
+        login_failures::table.filter(login_failures::failed_at.lt(now - chrono::Duration::days(1))),
+    )
+    .execute(conn)?;
+    diesel::delete(crate::db::schema::known_login_clients::table.filter(
+        crate::db::schema::known_login_clients::last_login_at.lt(now - chrono::Duration::days(366)),
+    ))
+    .execute(conn)?;
+    Ok((keys, failures))
+}
