@@ -103,9 +103,10 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::session_routes::configure(cfg);
     schedule::calendar::configure(cfg);
     residents::routes::configure(cfg);
-    residents::merge::configure(cfg);
+    bookings::merge_routes::configure(cfg);
     bookings::routes::configure(cfg);
-    bookings::enrolment::configure(cfg);
+    bookings::enrolment_routes::configure(cfg);
+    bookings::session_routes::configure(cfg);
     devices::routes::configure(cfg);
     devices::loans::configure(cfg);
     fees::routes::configure(cfg);

@@ -2,8 +2,13 @@
 //! staff; cancellations with waitlist promotion; walk-ins and attendance.
 
 pub mod enrolment;
+pub mod enrolment_routes;
+pub mod loaners;
+pub mod merge;
+pub mod merge_routes;
 pub mod queries;
 pub mod reference;
 pub mod routes;
 pub mod service;
+pub mod session_routes;
 pub mod types;

@@ -314,6 +314,30 @@ pub fn resident_ref(r: &ResidentRow) -> ResidentRef {
     }
 }
 
+/// Every booking of a resident, oldest first.
+pub fn of_resident(conn: &mut DbConnection, resident: ResidentId) -> QueryResult<Vec<BookingRow>> {
+    bookings::table
+        .filter(bookings::resident_id.eq(resident))
+        .order(bookings::id.asc())
+        .select(BookingRow::as_select())
+        .load(conn)
+}
+
+/// Gives a booking (and its attendance) to another resident record.
+pub fn move_to_resident(
+    conn: &mut DbConnection,
+    booking: BookingId,
+    resident: ResidentId,
+) -> QueryResult<()> {
+    diesel::update(bookings::table.filter(bookings::id.eq(booking)))
+        .set((
+            bookings::resident_id.eq(resident),
+            bookings::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Which of `ids` are bookings of sessions the account teaches (as text).
 pub fn in_sessions_taught_by(
     conn: &mut DbConnection,
@@ -404,4 +428,81 @@ pub fn waitlist_positions(
         positions.insert(booking, n);
     }
     Ok(positions)
+}
+
+/// Records a new active enrolment.
+pub fn insert_enrolment(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    caller: &crate::auth::Caller,
+    series: crate::db::SeriesId,
+    resident: ResidentId,
+) -> QueryResult<()> {
+    use crate::db::schema::enrolments;
+    diesel::insert_into(enrolments::table)
+        .values((
+            enrolments::id.eq(id.to_string()),
+            enrolments::organisation_id.eq(caller.organisation_id),
+            enrolments::series_id.eq(series),
+            enrolments::resident_id.eq(resident),
+            enrolments::status.eq("active"),
+            enrolments::entered_by.eq(caller.account_id.to_string()),
+            enrolments::created_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Ties a booking to the enrolment that made it.
+pub fn set_enrolment(
+    conn: &mut DbConnection,
+    booking: BookingId,
+    enrolment: uuid::Uuid,
+) -> QueryResult<()> {
+    diesel::update(bookings::table.filter(bookings::id.eq(booking)))
+        .set(bookings::enrolment_id.eq(enrolment.to_string()))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (status, series) of an enrolment of the organisation.
+pub fn find_enrolment(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: uuid::Uuid,
+) -> QueryResult<Option<(String, crate::db::SeriesId)>> {
+    use crate::db::schema::enrolments;
+    enrolments::table
+        .filter(enrolments::organisation_id.eq(organisation))
+        .filter(enrolments::id.eq(id.to_string()))
+        .select((enrolments::status, enrolments::series_id))
+        .first(conn)
+        .optional()
+}
+
+/// The enrolment's bookings of sessions yet to come, not cancelled.
+pub fn future_bookings_of_enrolment(
+    conn: &mut DbConnection,
+    enrolment: uuid::Uuid,
+) -> QueryResult<Vec<BookingId>> {
+    bookings::table
+        .inner_join(sessions::table)
+        .filter(bookings::enrolment_id.eq(enrolment.to_string()))
+        .filter(bookings::status.ne("cancelled"))
+        .filter(sessions::starts_at.gt(now()))
+        .select(bookings::id)
+        .load::<BookingId>(conn)
+}
+
+/// Marks an enrolment cancelled, with its reason.
+pub fn cancel_enrolment(conn: &mut DbConnection, id: uuid::Uuid, reason: &str) -> QueryResult<()> {
+    use crate::db::schema::enrolments;
+    diesel::update(enrolments::table.filter(enrolments::id.eq(id.to_string())))
+        .set((
+            enrolments::status.eq("cancelled"),
+            enrolments::cancel_reason.eq(reason),
+            enrolments::cancelled_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }

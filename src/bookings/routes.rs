@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::loaners as pool;
 use super::queries;
 use super::reference;
 use super::service;
@@ -18,7 +19,6 @@ use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::auth::access;
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
-use crate::devices::pool;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};

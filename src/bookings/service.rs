@@ -4,6 +4,7 @@
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::loaners as pool;
 use super::queries::{self, BookingWithResident};
 use super::reference;
 use super::types::{
@@ -13,7 +14,6 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::Role;
 use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
-use crate::devices::pool;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::residents::queries as residents;
 use crate::residents::types::ResidentRow;

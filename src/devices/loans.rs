@@ -10,13 +10,13 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::pool;
 use super::queries;
 use super::types::{Loan, LoanRow, NewLoan, ReturnLoan};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::Role;
 use crate::auth::WRITERS;
+use crate::bookings::loaners as pool;
 use crate::bookings::queries as bookings;
 use crate::bookings::service as booking_service;
 use crate::db::{BookingId, DeviceId, LoanId, ResidentId, write_tx};

@@ -2,7 +2,6 @@
 //! and loans (during a session or for days at home).
 
 pub mod loans;
-pub mod pool;
 pub mod queries;
 pub mod routes;
 pub mod types;

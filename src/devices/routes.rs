@@ -248,7 +248,7 @@ async fn change_status(
                 }
                 if to == "available" {
                     // A device back in the pool may serve a waiting request.
-                    super::pool::promote_waiting(conn, row.home_venue_id)?;
+                    crate::bookings::loaners::promote_waiting(conn, row.home_venue_id)?;
                 }
                 queries::record_event(
                     conn,

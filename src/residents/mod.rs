@@ -1,6 +1,5 @@
 //! Residents: the people staff book for. They never log in.
 
-pub mod merge;
 pub mod names;
 pub mod queries;
 pub mod routes;

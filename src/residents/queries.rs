@@ -125,3 +125,37 @@ pub fn attendance_counts(conn: &mut DbConnection, id: ResidentId) -> QueryResult
         .count() as i64;
     Ok((attended, no_shows))
 }
+
+/// Fills the survivor's missing phone, email, birth year and district from
+/// the duplicate (a merge).
+pub fn fill_from(
+    conn: &mut DbConnection,
+    survivor: &ResidentRow,
+    duplicate: &ResidentRow,
+) -> QueryResult<()> {
+    diesel::update(residents::table.filter(residents::id.eq(survivor.id)))
+        .set((
+            residents::phone.eq(survivor.phone.clone().or(duplicate.phone.clone())),
+            residents::email.eq(survivor.email.clone().or(duplicate.email.clone())),
+            residents::birth_year.eq(survivor.birth_year.or(duplicate.birth_year)),
+            residents::district.eq(survivor.district.clone().or(duplicate.district.clone())),
+            residents::updated_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a record as merged into another (kept for history, hidden from search).
+pub fn mark_merged(
+    conn: &mut DbConnection,
+    duplicate: ResidentId,
+    survivor: ResidentId,
+) -> QueryResult<()> {
+    diesel::update(residents::table.filter(residents::id.eq(duplicate)))
+        .set((
+            residents::merged_into.eq(survivor.to_string()),
+            residents::updated_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

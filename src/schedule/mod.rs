@@ -9,4 +9,5 @@ pub mod recurrence;
 pub mod series_routes;
 pub mod service;
 pub mod session_routes;
+pub mod sessions;
 pub mod types;

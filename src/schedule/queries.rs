@@ -510,3 +510,17 @@ pub fn sessions_overlapping(
 }
 
 // ---- job leases ----
+
+/// The scheduled sessions of a series yet to start, in date order.
+pub fn remaining_sessions(
+    conn: &mut DbConnection,
+    series: SeriesId,
+) -> QueryResult<Vec<SessionId>> {
+    sessions::table
+        .filter(sessions::series_id.eq(series))
+        .filter(sessions::status.eq("scheduled"))
+        .filter(sessions::starts_at.gt(Utc::now().naive_utc()))
+        .order(sessions::starts_at.asc())
+        .select(sessions::id)
+        .load(conn)
+}

@@ -6,22 +6,22 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use uuid::Uuid;
 
-use super::queries::{self, SessionChanges, SessionListRow};
+use super::queries::{self, SessionChanges};
 use super::series_routes::context;
-use super::service::{self, Context, DEFAULT_OPENS_DAYS_BEFORE, MAX_FEE_YEN};
+use super::service::{self, DEFAULT_OPENS_DAYS_BEFORE, MAX_FEE_YEN};
+pub use super::sessions::answers;
+use super::sessions::{audit, one, scheduled};
 use super::types::{
-    CancelSession, MoveSession, NewSession, ResizeSession, Session, SessionFilter, SessionRow,
-    SetInstructors,
+    MoveSession, NewSession, ResizeSession, Session, SessionFilter, SessionRow, SetInstructors,
 };
-use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{AccountId, DbConnection, SessionId, write_tx};
+use crate::db::{AccountId, SessionId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
-use crate::validate::{Checker, optional_text, positive, required_text, yen};
+use crate::validate::{Checker, optional_text, positive, yen};
 use crate::venues::types::MAX_CAPACITY;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -29,38 +29,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(my_sessions)
         .service(get_session)
         .service(create_session)
-        .service(cancel_session)
         .service(move_session)
         .service(resize_session)
         .service(set_instructors);
-}
-
-/// Turns rows into answers with their instructors: one more query per page.
-pub fn answers(
-    conn: &mut DbConnection,
-    ctx: &Context,
-    rows: Vec<SessionListRow>,
-) -> AppResult<Vec<Session>> {
-    let ids: Vec<SessionId> = rows.iter().map(|r| r.0.id).collect();
-    let mut instructors = queries::instructors_of(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let (course, venue) = queries::refs(&row);
-            let teachers = instructors
-                .remove(&row.0.id.to_string())
-                .unwrap_or_default();
-            Session::new(row.0, course, venue, teachers, &ctx.tz)
-        })
-        .collect())
-}
-
-fn one(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult<Session> {
-    let row = queries::session_with_names(conn, ctx.organisation, id)?
-        .ok_or_else(|| AppError::not_found("session"))?;
-    answers(conn, ctx, vec![row])?
-        .pop()
-        .ok_or_else(|| AppError::not_found("session"))
 }
 
 fn parse_cursor(cursor: Option<&str>) -> AppResult<Option<(NaiveDateTime, SessionId)>> {
@@ -172,25 +143,6 @@ async fn get_session(
         })
         .await?;
     Ok(web::Json(session))
-}
-
-fn audit(
-    conn: &mut DbConnection,
-    ctx: &Context,
-    action: &str,
-    id: SessionId,
-    summary: String,
-) -> AppResult<()> {
-    audit::write(
-        conn,
-        ctx.organisation,
-        ctx.actor,
-        action,
-        "session",
-        id,
-        summary,
-    )?;
-    Ok(())
 }
 
 /// Create a one-off session (no series).
@@ -321,91 +273,6 @@ async fn create_session(
 }
 
 /// Loads a scheduled session of the caller's organisation for a change.
-fn scheduled(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult<SessionRow> {
-    let row = queries::find_session(conn, ctx.organisation, id)?
-        .ok_or_else(|| AppError::not_found("session"))?;
-    if row.status != "scheduled" {
-        return Err(AppError::conflict(
-            "invalid_state",
-            format!("the session is {}", row.status),
-        ));
-    }
-    Ok(row)
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct SessionCancelled {
-    pub session: Session,
-    /// Every booking cancelled with the session: the residents to call.
-    pub residents_to_call: Vec<crate::bookings::types::ResidentToCall>,
-}
-
-/// Cancel a session (with a reason) and all its bookings.
-#[utoipa::path(
-    tag = "schedule",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Session id")),
-    request_body = CancelSession,
-    responses(
-        (status = 200, description = "Cancelled, with the residents whose bookings were cancelled", body = SessionCancelled),
-        (status = 404, description = "No such session in this organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not scheduled (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/sessions/{id}/cancel")]
-async fn cancel_session(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: ApiJson<CancelSession>,
-) -> AppResult<web::Json<SessionCancelled>> {
-    caller.require(WRITERS)?;
-    let reason =
-        required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
-    let id = SessionId(id.into_inner());
-    let app = state.clone();
-    let session = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                scheduled(conn, &ctx, id)?;
-                let actor = caller.account_id;
-                let residents_to_call = crate::bookings::service::cancel_for_session(
-                    conn,
-                    ctx.organisation,
-                    actor,
-                    id,
-                    &reason,
-                )?;
-                queries::update_session(
-                    conn,
-                    id,
-                    SessionChanges {
-                        status: Some("cancelled".into()),
-                        cancel_reason: Some(Some(reason.clone())),
-                        ..Default::default()
-                    },
-                )?;
-                audit(
-                    conn,
-                    &ctx,
-                    "session.cancel",
-                    id,
-                    format!(
-                        "cancelled: {reason}; {} booking(s) cancelled",
-                        residents_to_call.len()
-                    ),
-                )?;
-                Ok(SessionCancelled {
-                    session: one(conn, &ctx, id)?,
-                    residents_to_call,
-                })
-            })
-        })
-        .await?;
-    Ok(web::Json(session))
-}
-
 /// Move a session to another date, time or venue. It is then managed on its
 /// own: later edits of its series leave it alone.
 #[utoipa::path(
