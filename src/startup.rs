@@ -108,7 +108,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     bookings::enrolment_routes::configure(cfg);
     bookings::session_routes::configure(cfg);
     devices::routes::configure(cfg);
-    devices::loans::configure(cfg);
+    devices::loan_routes::configure(cfg);
     fees::routes::configure(cfg);
     tickets::routes::configure(cfg);
     tickets::auto_assign::configure(cfg);

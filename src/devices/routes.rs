@@ -1,16 +1,13 @@
 //! `/api/v1/devices`: the loaner inventory and each device's history.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::queries;
-use super::types::{
-    Device, DeviceEvent, DeviceFilter, DeviceRow, DeviceStatusChange, Loan, NewDevice,
-};
-use crate::audit::{self, AuditEntry};
+use super::service;
+use super::types::{Device, DeviceEvent, DeviceFilter, DeviceStatusChange, Loan, NewDevice};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::{DeviceId, VenueId, write_tx};
@@ -68,62 +65,19 @@ async fn create_device(
         optional_text(req.condition_notes.as_deref(), 1000),
     );
     v.finish()?;
+    let fields = service::NewDeviceFields {
+        asset_tag,
+        kind: req.kind,
+        os,
+        os_version,
+        model,
+        home_venue: VenueId(req.home_venue_id),
+        notes,
+    };
     let device = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                crate::venues::queries::find(
-                    conn,
-                    caller.organisation_id,
-                    VenueId(req.home_venue_id),
-                )?
-                .ok_or_else(|| AppError::invalid_field("home_venue_id", "no such venue"))?;
-                if queries::asset_tag_taken(conn, caller.organisation_id, &asset_tag)? {
-                    return Err(AppError::conflict(
-                        "asset_tag_taken",
-                        format!("the asset tag {asset_tag} is already used"),
-                    ));
-                }
-                let now = Utc::now().naive_utc();
-                let row = DeviceRow {
-                    id: DeviceId::generate(),
-                    organisation_id: caller.organisation_id,
-                    asset_tag,
-                    kind: req.kind.clone(),
-                    os,
-                    os_version,
-                    model,
-                    home_venue_id: VenueId(req.home_venue_id),
-                    status: "available".into(),
-                    condition_notes: notes,
-                    created_at: now,
-                    updated_at: now,
-                };
-                queries::insert(conn, &row).map_err(|e| match e {
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => AppError::conflict("asset_tag_taken", "the asset tag is already used"),
-                    other => other.into(),
-                })?;
-                queries::record_event(
-                    conn,
-                    row.id,
-                    "created",
-                    &format!("added to the pool as {}", row.asset_tag),
-                    Some(caller.account_id),
-                )?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: caller.organisation_id,
-                        actor_id: Some(caller.account_id),
-                        action: "device.create",
-                        entity: "device",
-                        entity_id: row.id.to_string(),
-                        summary: format!("added {} ({})", row.asset_tag, row.model),
-                    },
-                )?;
-                Ok(Device::from(row))
+                service::create_device(conn, &caller, fields).map(Device::from)
             })
         })
         .await?;
@@ -231,53 +185,7 @@ async fn change_status(
     let device = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let row = queries::find(conn, caller.organisation_id, id)?
-                    .ok_or_else(|| AppError::not_found("device"))?;
-                // A device on loan changes state only by its return; retired is final.
-                if !queries::set_status(
-                    conn,
-                    id,
-                    &["available", "maintenance"],
-                    &to,
-                    note.as_deref(),
-                )? {
-                    return Err(AppError::conflict(
-                        "invalid_transition",
-                        format!("a {} device cannot become {to}", row.status),
-                    ));
-                }
-                if to == "available" {
-                    // A device back in the pool may serve a waiting request.
-                    crate::bookings::loaners::promote_waiting(conn, row.home_venue_id)?;
-                }
-                queries::record_event(
-                    conn,
-                    id,
-                    "status",
-                    &format!(
-                        "{} → {to}{}",
-                        row.status,
-                        note.as_deref()
-                            .map(|n| format!(": {n}"))
-                            .unwrap_or_default()
-                    ),
-                    Some(caller.account_id),
-                )?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: caller.organisation_id,
-                        actor_id: Some(caller.account_id),
-                        action: "device.status",
-                        entity: "device",
-                        entity_id: id.to_string(),
-                        summary: format!("{} → {to}", row.status),
-                    },
-                )?;
-                Ok(Device::from(
-                    queries::find(conn, caller.organisation_id, id)?
-                        .ok_or_else(|| AppError::not_found("device"))?,
-                ))
+                service::change_status(conn, &caller, id, &to, note.as_deref()).map(Device::from)
             })
         })
         .await?;
