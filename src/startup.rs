@@ -101,7 +101,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::closure_routes::configure(cfg);
     schedule::series_routes::configure(cfg);
     schedule::session_routes::configure(cfg);
-    schedule::calendar::configure(cfg);
+    schedule::feed_routes::configure(cfg);
     residents::routes::configure(cfg);
     bookings::merge_routes::configure(cfg);
     bookings::routes::configure(cfg);
@@ -111,7 +111,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     devices::loan_routes::configure(cfg);
     fees::routes::configure(cfg);
     tickets::routes::configure(cfg);
-    tickets::auto_assign::configure(cfg);
+    tickets::duty_routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

@@ -277,26 +277,7 @@ async fn cash_sheet(
     let venue = VenueId(id.into_inner());
     let date = query.date;
     let rows = state
-        .db(move |conn| {
-            crate::venues::queries::find(conn, caller.organisation_id, venue)?
-                .ok_or_else(|| AppError::not_found("venue"))?;
-            if caller.role == crate::auth::Role::Volunteer {
-                crate::auth::access::require_office(&caller)?;
-            }
-            let rows = queries::day_at_venue(conn, caller.organisation_id, venue, date)?;
-            if crate::auth::access::sees_everything(&caller) {
-                return Ok(rows);
-            }
-            // An instructor's sheet holds the sessions they teach, no others.
-            let mine: std::collections::HashSet<String> =
-                crate::schedule::queries::sessions_taught_by(conn, caller.account_id)?
-                    .into_iter()
-                    .collect();
-            Ok(rows
-                .into_iter()
-                .filter(|(row, _, _)| mine.contains(&row.session_id))
-                .collect())
-        })
+        .db(move |conn| service::cash_sheet_rows(conn, &caller, venue, date))
         .await?;
     let mut sessions: Vec<CashSheetSession> = Vec::new();
     for (row, course, starts_at) in rows {

@@ -9,7 +9,7 @@ use super::queries::{self, PaymentRow};
 use crate::audit;
 use crate::auth::Caller;
 use crate::bookings::{queries as bookings, service as booking_service};
-use crate::db::{BookingId, DbConnection, PaymentId};
+use crate::db::{BookingId, DbConnection, PaymentId, VenueId};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_AMOUNT: i64 = 1_000_000;
@@ -161,4 +161,29 @@ pub fn refund(
 
 fn local_today(tz: Tz) -> NaiveDate {
     Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// A venue's payments and refunds of a local day, with each session's
+/// course and start: everything for the office, only the sessions they
+/// teach for an instructor, nothing for a volunteer.
+pub fn cash_sheet_rows(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    venue: VenueId,
+    date: NaiveDate,
+) -> AppResult<Vec<(PaymentRow, String, chrono::NaiveDateTime)>> {
+    crate::venues::queries::find(conn, caller.organisation_id, venue)?
+        .ok_or_else(|| AppError::not_found("venue"))?;
+    if caller.role == crate::auth::Role::Volunteer {
+        crate::auth::access::require_office(caller)?;
+    }
+    let mut rows = queries::day_at_venue(conn, caller.organisation_id, venue, date)?;
+    if !crate::auth::access::sees_everything(caller) {
+        let mine: std::collections::HashSet<String> =
+            crate::schedule::queries::sessions_taught_by(conn, caller.account_id)?
+                .into_iter()
+                .collect();
+        rows.retain(|(row, _, _)| mine.contains(&row.session_id));
+    }
+    Ok(rows)
 }

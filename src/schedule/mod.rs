@@ -1,8 +1,8 @@
 //! The schedule: closures, recurring series, dated sessions with live seat
 //! counts, the job that keeps sessions materialised, and calendar feeds.
 
-pub mod calendar;
 pub mod closure_routes;
+pub mod feed_routes;
 pub mod job;
 pub mod queries;
 pub mod recurrence;

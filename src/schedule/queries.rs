@@ -11,8 +11,8 @@ use super::types::{
     SessionRow, VenueRef,
 };
 use crate::db::schema::{
-    closures, courses, series, series_exception_dates, series_instructors, session_instructors,
-    sessions, staff_accounts, venues,
+    calendar_feeds, closures, courses, series, series_exception_dates, series_instructors,
+    session_instructors, sessions, staff_accounts, venues,
 };
 use crate::db::{
     AccountId, ClosureId, CourseId, DbConnection, OrganisationId, SeriesId, SessionId, VenueId,
@@ -523,4 +523,51 @@ pub fn remaining_sessions(
         .order(sessions::starts_at.asc())
         .select(sessions::id)
         .load(conn)
+}
+
+/// Revokes the target's live feeds and issues a new token.
+pub fn rotate_feed(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    scope: &str,
+    target: &str,
+) -> QueryResult<String> {
+    let now = Utc::now().naive_utc();
+    diesel::update(
+        calendar_feeds::table
+            .filter(calendar_feeds::scope.eq(scope))
+            .filter(calendar_feeds::target_id.eq(target))
+            .filter(calendar_feeds::revoked_at.is_null()),
+    )
+    .set(calendar_feeds::revoked_at.eq(now))
+    .execute(conn)?;
+    let token = crate::auth::tokens::generate();
+    diesel::insert_into(calendar_feeds::table)
+        .values((
+            calendar_feeds::id.eq(uuid::Uuid::now_v7().to_string()),
+            calendar_feeds::organisation_id.eq(organisation),
+            calendar_feeds::scope.eq(scope),
+            calendar_feeds::target_id.eq(target),
+            calendar_feeds::token_hash.eq(crate::auth::tokens::digest(&token)),
+            calendar_feeds::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The organisation of a live feed for this target and token.
+pub fn feed_owner(
+    conn: &mut DbConnection,
+    scope: &str,
+    target: &str,
+    token: &str,
+) -> QueryResult<Option<OrganisationId>> {
+    calendar_feeds::table
+        .filter(calendar_feeds::scope.eq(scope))
+        .filter(calendar_feeds::target_id.eq(target))
+        .filter(calendar_feeds::token_hash.eq(crate::auth::tokens::digest(token)))
+        .filter(calendar_feeds::revoked_at.is_null())
+        .select(calendar_feeds::organisation_id)
+        .first::<OrganisationId>(conn)
+        .optional()
 }

@@ -2,7 +2,8 @@
 //! web, a walk-in queue per venue and day, states, assignment, a timeline of
 //! notes and replies, and statistics.
 
-pub mod auto_assign;
+pub mod duty;
+pub mod duty_routes;
 pub mod jobs;
 pub mod queries;
 pub mod routes;

@@ -125,38 +125,13 @@ async fn list_tickets(
 ) -> AppResult<web::Json<Page<Ticket>>> {
     let limit = pagination::limit(filter.limit)?;
     let filter = filter.into_inner();
-    let scoped = crate::auth::access::works_own_queue(&caller);
     let by_sla = match filter.sla.as_deref() {
         None => None,
         Some(s @ ("overdue" | "at_risk")) => Some(s.to_owned()),
         Some(_) => return Err(AppError::invalid_field("sla", "must be overdue or at_risk")),
     };
     let items: Vec<Ticket> = state
-        .db(move |conn| {
-            // Service levels are computed, not stored: filtering by them reads
-            // the organisation's matching tickets (bounded) first.
-            let fetch = if by_sla.is_some() { 5000 } else { limit };
-            let rows = queries::list(
-                conn,
-                caller.organisation_id,
-                &filter,
-                caller.account_id,
-                scoped,
-                fetch,
-            )?;
-            let tickets = sla::annotate(conn, caller.organisation_id, rows)?;
-            Ok(match by_sla.as_deref() {
-                Some("overdue") => tickets
-                    .into_iter()
-                    .filter(|t| t.sla.as_ref().is_some_and(|s| s.overdue))
-                    .collect(),
-                Some(_) => tickets
-                    .into_iter()
-                    .filter(|t| t.sla.as_ref().is_some_and(|s| s.at_risk))
-                    .collect(),
-                None => tickets,
-            })
-        })
+        .db(move |conn| service::list(conn, &caller, &filter, by_sla.as_deref(), limit))
         .await?;
     Ok(web::Json(pagination::page(items, limit, |t| {
         t.id.to_string()

@@ -496,3 +496,34 @@ pub fn link(
     audit(conn, caller, "ticket.link", id, "linked".into())?;
     queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
 }
+
+/// A page of the tickets the caller may see (own queue and unassigned for
+/// volunteers and instructors), with service levels; `by_sla` keeps only
+/// `overdue` or `at_risk` ones.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &super::types::TicketFilter,
+    by_sla: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<super::types::Ticket>> {
+    let scoped = crate::auth::access::works_own_queue(caller);
+    // Service levels are computed, not stored: filtering by them reads the
+    // organisation's matching tickets (bounded) first.
+    let fetch = if by_sla.is_some() { 5000 } else { limit };
+    let rows = queries::list(
+        conn,
+        caller.organisation_id,
+        filter,
+        caller.account_id,
+        scoped,
+        fetch,
+    )?;
+    let mut tickets = super::sla::annotate(conn, caller.organisation_id, rows)?;
+    match by_sla {
+        Some("overdue") => tickets.retain(|t| t.sla.as_ref().is_some_and(|s| s.overdue)),
+        Some(_) => tickets.retain(|t| t.sla.as_ref().is_some_and(|s| s.at_risk)),
+        None => {}
+    }
+    Ok(tickets)
+}

@@ -5,7 +5,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{Duration, Utc};
-use diesel::prelude::*;
 use icalendar::{Calendar, Component, EventLike, EventStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,10 +15,9 @@ use super::series_routes::org_context;
 use super::session_routes::answers;
 use super::types::{Session, SessionFilter};
 use crate::audit;
+use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::auth::{Caller, tokens};
-use crate::db::schema::calendar_feeds;
-use crate::db::{AccountId, DbConnection, OrganisationId, VenueId, write_tx};
+use crate::db::{AccountId, DbConnection, VenueId, write_tx};
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::venues::queries as venues;
@@ -44,53 +42,6 @@ pub struct FeedLink {
 pub struct FeedQuery {
     /// The feed's secret token.
     pub token: String,
-}
-
-/// Revokes the target's live feeds and issues a new token.
-fn rotate(
-    conn: &mut DbConnection,
-    organisation: OrganisationId,
-    scope: &str,
-    target: &str,
-) -> QueryResult<String> {
-    let now = Utc::now().naive_utc();
-    diesel::update(
-        calendar_feeds::table
-            .filter(calendar_feeds::scope.eq(scope))
-            .filter(calendar_feeds::target_id.eq(target))
-            .filter(calendar_feeds::revoked_at.is_null()),
-    )
-    .set(calendar_feeds::revoked_at.eq(now))
-    .execute(conn)?;
-    let token = tokens::generate();
-    diesel::insert_into(calendar_feeds::table)
-        .values((
-            calendar_feeds::id.eq(Uuid::now_v7().to_string()),
-            calendar_feeds::organisation_id.eq(organisation),
-            calendar_feeds::scope.eq(scope),
-            calendar_feeds::target_id.eq(target),
-            calendar_feeds::token_hash.eq(tokens::digest(&token)),
-            calendar_feeds::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(token)
-}
-
-/// The organisation of a live feed for this target and token.
-fn feed_owner(
-    conn: &mut DbConnection,
-    scope: &str,
-    target: &str,
-    token: &str,
-) -> QueryResult<Option<OrganisationId>> {
-    calendar_feeds::table
-        .filter(calendar_feeds::scope.eq(scope))
-        .filter(calendar_feeds::target_id.eq(target))
-        .filter(calendar_feeds::token_hash.eq(tokens::digest(token)))
-        .filter(calendar_feeds::revoked_at.is_null())
-        .select(calendar_feeds::organisation_id)
-        .first::<OrganisationId>(conn)
-        .optional()
 }
 
 fn record(conn: &mut DbConnection, caller: &Caller, entity: &str, target: &str) -> AppResult<()> {
@@ -128,7 +79,8 @@ async fn rotate_venue_feed(
             write_tx(conn, |conn| {
                 venues::find(conn, caller.organisation_id, id)?
                     .ok_or_else(|| AppError::not_found("venue"))?;
-                let token = rotate(conn, caller.organisation_id, "venue", &id.to_string())?;
+                let token =
+                    queries::rotate_feed(conn, caller.organisation_id, "venue", &id.to_string())?;
                 record(conn, &caller, "venue", &id.to_string())?;
                 Ok(token)
             })
@@ -152,7 +104,12 @@ async fn rotate_my_feed(state: web::Data<AppState>, caller: Caller) -> AppResult
     let token = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let token = rotate(conn, caller.organisation_id, "instructor", &me.to_string())?;
+                let token = queries::rotate_feed(
+                    conn,
+                    caller.organisation_id,
+                    "instructor",
+                    &me.to_string(),
+                )?;
                 record(conn, &caller, "staff_account", &me.to_string())?;
                 Ok(token)
             })
@@ -215,8 +172,8 @@ async fn feed(
     let app = state.clone();
     let (name, sessions) = state
         .db(move |conn| {
-            let organisation =
-                feed_owner(conn, scope, &target.to_string(), &token)?.ok_or_else(|| {
+            let organisation = queries::feed_owner(conn, scope, &target.to_string(), &token)?
+                .ok_or_else(|| {
                     AppError::unauthorized(
                         "invalid_feed_token",
                         "this calendar link is unknown or was replaced",
