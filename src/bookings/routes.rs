@@ -353,9 +353,9 @@ async fn walk_in(
 ) -> AppResult<HttpResponse> {
     let session = SessionId(id.into_inner());
     let req = body.0;
-    let quick = match (&req.resident_id, &req.resident) {
-        (Some(_), None) => None,
-        (None, Some(r)) => Some(
+    let who = match (req.resident_id, &req.resident) {
+        (Some(id), None) => service::WalkInWho::Registered(ResidentId(id)),
+        (None, Some(r)) => service::WalkInWho::New(Box::new(
             ResidentInput {
                 family_name: Some(r.family_name.clone()),
                 given_name: Some(r.given_name.clone()),
@@ -364,7 +364,7 @@ async fn walk_in(
                 ..Default::default()
             }
             .parse(true)?,
-        ),
+        )),
         _ => {
             return Err(AppError::invalid_field(
                 "resident_id",
@@ -375,33 +375,11 @@ async fn walk_in(
     let booking = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                service::may_run(conn, &caller, session)?;
-                let resident: ResidentRow = match (req.resident_id, quick) {
-                    (Some(id), _) => crate::residents::queries::find(
-                        conn,
-                        caller.organisation_id,
-                        ResidentId(id),
-                    )?
-                    .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?,
-                    (None, Some(changes)) => crate::residents::routes::create(
-                        conn,
-                        caller.organisation_id,
-                        caller.account_id,
-                        changes,
-                        true,
-                    )?,
-                    (None, None) => {
-                        return Err(AppError::invalid_field(
-                            "resident_id",
-                            "give either resident_id or resident",
-                        ));
-                    }
-                };
-                let row = service::walk_in(
+                let row = service::walk_in_anyone(
                     conn,
                     &caller,
                     session,
-                    &resident,
+                    who,
                     req.needs_loaner,
                     req.over_capacity,
                 )?;

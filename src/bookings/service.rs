@@ -395,6 +395,45 @@ pub fn cancel_for_session(
 
 /// Adds a walk-in as a present `walk_in` booking; beyond capacity only when
 /// asked explicitly.
+/// Who walked in: someone in the register, or a newcomer registered on the
+/// spot with names and kana only.
+pub enum WalkInWho {
+    Registered(ResidentId),
+    New(Box<crate::residents::types::ResidentChanges>),
+}
+
+/// Adds a walk-in, registering a newcomer first (no duplicate check: they
+/// are standing in the room). Must run inside a write transaction.
+pub fn walk_in_anyone(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: SessionId,
+    who: WalkInWho,
+    needs_loaner: bool,
+    over_capacity: bool,
+) -> AppResult<BookingRow> {
+    may_run(conn, caller, session_id)?;
+    let resident = match who {
+        WalkInWho::Registered(id) => residents::find(conn, caller.organisation_id, id)?
+            .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?,
+        WalkInWho::New(changes) => crate::residents::service::create(
+            conn,
+            caller.organisation_id,
+            caller.account_id,
+            *changes,
+            true,
+        )?,
+    };
+    walk_in(
+        conn,
+        caller,
+        session_id,
+        &resident,
+        needs_loaner,
+        over_capacity,
+    )
+}
+
 pub fn walk_in(
     conn: &mut DbConnection,
     caller: &Caller,

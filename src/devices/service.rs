@@ -115,13 +115,7 @@ pub fn change_status(
     let row = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("device"))?;
     // A device on loan changes state only by its return; retired is final.
-    if !queries::set_status(
-        conn,
-        id,
-        &["available", "maintenance"],
-        &to,
-        note.as_deref(),
-    )? {
+    if !queries::set_status(conn, id, &["available", "maintenance"], to, note)? {
         return Err(AppError::conflict(
             "invalid_transition",
             format!("a {} device cannot become {to}", row.status),
@@ -138,9 +132,7 @@ pub fn change_status(
         &format!(
             "{} → {to}{}",
             row.status,
-            note.as_deref()
-                .map(|n| format!(": {n}"))
-                .unwrap_or_default()
+            note.map(|n| format!(": {n}")).unwrap_or_default()
         ),
         Some(caller.account_id),
     )?;
@@ -301,13 +293,13 @@ pub fn return_loan(
         }
         None => caller.require(WRITERS)?,
     }
-    if !queries::close_loan(conn, id, caller.account_id, &condition)? {
+    if !queries::close_loan(conn, id, caller.account_id, condition)? {
         return Err(AppError::conflict(
             "already_returned",
             "this loan was already returned",
         ));
     }
-    queries::set_status(conn, loan.device_id, &["loaned"], to, Some(&condition))?;
+    queries::set_status(conn, loan.device_id, &["loaned"], to, Some(condition))?;
     if to == "available"
         && let Some(device) = queries::find(conn, caller.organisation_id, loan.device_id)?
     {

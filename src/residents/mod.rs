@@ -3,4 +3,5 @@
 pub mod names;
 pub mod queries;
 pub mod routes;
+pub mod service;
 pub mod types;

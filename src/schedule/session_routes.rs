@@ -3,16 +3,16 @@
 //! the sessions an instructor teaches.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 
 use super::queries::{self, SessionChanges};
 use super::series_routes::context;
-use super::service::{self, DEFAULT_OPENS_DAYS_BEFORE, MAX_FEE_YEN};
+use super::service::{self};
 pub use super::sessions::answers;
-use super::sessions::{audit, one, scheduled};
+use super::sessions::{self, audit, one, scheduled};
 use super::types::{
-    MoveSession, NewSession, ResizeSession, Session, SessionFilter, SessionRow, SetInstructors,
+    MoveSession, NewSession, ResizeSession, Session, SessionFilter, SetInstructors,
 };
 use crate::auth::Caller;
 use crate::auth::WRITERS;
@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
-use crate::validate::{Checker, optional_text, positive, yen};
+use crate::validate::positive;
 use crate::venues::types::MAX_CAPACITY;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -168,104 +168,7 @@ async fn create_session(
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let ctx = context(conn, &app, &caller)?;
-                let course = service::course_for(conn, ctx.organisation, req.course_id)?;
-                let venue = service::venue_for(conn, ctx.organisation, req.venue_id)?;
-                let instructors = service::instructors_for(
-                    conn,
-                    ctx.organisation,
-                    req.instructor_ids.as_deref().unwrap_or(&[]),
-                )?;
-                let mut v = Checker::new();
-                let end_time = match req.end_time {
-                    Some(t) => t,
-                    None => v.check(
-                        "end_time",
-                        service::end_after(req.start_time, course.default_length_minutes),
-                    ),
-                };
-                let capacity = v.check(
-                    "capacity",
-                    positive(
-                        req.capacity.unwrap_or(i64::from(venue.default_capacity)),
-                        MAX_CAPACITY,
-                    ),
-                );
-                let fee_yen = v.check(
-                    "fee_yen",
-                    yen(
-                        req.fee_yen.unwrap_or(i64::from(course.default_fee_yen)),
-                        MAX_FEE_YEN,
-                    ),
-                );
-                let loaner_fee_yen = v.check(
-                    "loaner_fee_yen",
-                    yen(req.loaner_fee_yen.unwrap_or(0), MAX_FEE_YEN),
-                );
-                let room = match req.room.as_deref() {
-                    Some(r) => v.check("room", optional_text(Some(r), 100)),
-                    None => venue.room.clone(),
-                };
-                let opens = req
-                    .booking_opens_days_before
-                    .unwrap_or(i64::from(DEFAULT_OPENS_DAYS_BEFORE));
-                let closes = req.booking_closes_minutes_before.unwrap_or(0);
-                if !(0..=366).contains(&opens) {
-                    v.fail("booking_opens_days_before", "must be between 0 and 366");
-                }
-                if !(0..=7 * 24 * 60).contains(&closes) {
-                    v.fail(
-                        "booking_closes_minutes_before",
-                        "must be between 0 and 10080",
-                    );
-                }
-                if let Err(m) = crate::validate::within_horizon(req.date) {
-                    v.fail("date", m);
-                }
-                v.finish()?;
-                let (starts_at, ends_at) =
-                    service::local_span(&ctx.tz, req.date, req.start_time, end_time)?;
-                let now = Utc::now().naive_utc();
-                if starts_at <= now {
-                    return Err(AppError::invalid_field(
-                        "date",
-                        "the session would start in the past",
-                    ));
-                }
-                let row = SessionRow {
-                    id: SessionId::generate(),
-                    organisation_id: ctx.organisation,
-                    series_id: None,
-                    occurrence_date: None,
-                    course_id: course.id,
-                    venue_id: venue.id,
-                    room,
-                    starts_at,
-                    ends_at,
-                    capacity,
-                    seats_taken: 0,
-                    waitlist_count: 0,
-                    status: "scheduled".into(),
-                    cancel_reason: None,
-                    fee_yen,
-                    loaner_fee_yen,
-                    booking_opens_at: Some(starts_at - Duration::days(opens)),
-                    booking_closes_at: Some(starts_at - Duration::minutes(closes)),
-                    waitlist_enabled: req.waitlist_enabled.unwrap_or(true),
-                    detached: true,
-                    created_at: now,
-                    updated_at: now,
-                    waitlist_seq: 0,
-                };
-                queries::insert_session(conn, &row)?;
-                queries::set_session_instructors(conn, row.id, &instructors)?;
-                audit(
-                    conn,
-                    &ctx,
-                    "session.create",
-                    row.id,
-                    format!("one-off {} on {}", course.title, req.date),
-                )?;
-                one(conn, &ctx, row.id)
+                sessions::create_one_off(conn, &ctx, &req)
             })
         })
         .await?;
@@ -302,56 +205,7 @@ async fn move_session(
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let ctx = context(conn, &app, &caller)?;
-                let row = scheduled(conn, &ctx, id)?;
-                let local_start = row.starts_at.and_utc().with_timezone(&ctx.tz);
-                let local_end = row.ends_at.and_utc().with_timezone(&ctx.tz);
-                let date = req.date.unwrap_or(local_start.date_naive());
-                crate::validate::within_horizon(date)
-                    .map_err(|m| AppError::invalid_field("date", m))?;
-                let start = req.start_time.unwrap_or(local_start.time());
-                let end = req.end_time.unwrap_or(local_end.time());
-                let (starts_at, ends_at) = service::local_span(&ctx.tz, date, start, end)?;
-                if starts_at <= Utc::now().naive_utc() {
-                    return Err(AppError::invalid_field(
-                        "date",
-                        "the session would start in the past",
-                    ));
-                }
-                let venue = match req.venue_id {
-                    Some(v) => Some(service::venue_for(conn, ctx.organisation, v)?),
-                    None => None,
-                };
-                let room = match (&req.room, &venue) {
-                    (Some(r), _) => Some(
-                        optional_text(Some(r), 100)
-                            .map_err(|m| AppError::invalid_field("room", m))?,
-                    ),
-                    (None, Some(v)) => Some(v.room.clone()),
-                    (None, None) => None,
-                };
-                let shift = starts_at - row.starts_at;
-                queries::update_session(
-                    conn,
-                    id,
-                    SessionChanges {
-                        venue_id: venue.as_ref().map(|v| v.id),
-                        room,
-                        starts_at: Some(starts_at),
-                        ends_at: Some(ends_at),
-                        booking_opens_at: Some(row.booking_opens_at.map(|t| t + shift)),
-                        booking_closes_at: Some(row.booking_closes_at.map(|t| t + shift)),
-                        detached: Some(true),
-                        ..Default::default()
-                    },
-                )?;
-                audit(
-                    conn,
-                    &ctx,
-                    "session.move",
-                    id,
-                    format!("moved to {date} {start}–{end}"),
-                )?;
-                one(conn, &ctx, id)
+                sessions::move_session(conn, &ctx, id, &req)
             })
         })
         .await?;

@@ -3,11 +3,15 @@
 //! bookings): the session as answered, "still scheduled", cancelling.
 
 use super::queries::{self, SessionChanges, SessionListRow};
-use super::service::Context;
-use super::types::{Session, SessionRow};
+use chrono::{Duration, Utc};
+
+use super::service::{self, Context, DEFAULT_OPENS_DAYS_BEFORE, MAX_FEE_YEN};
+use super::types::{MoveSession, NewSession, Session, SessionRow};
 use crate::audit;
 use crate::db::{DbConnection, SessionId};
 use crate::error::{AppError, AppResult};
+use crate::validate::{Checker, optional_text, positive, yen};
+use crate::venues::types::MAX_CAPACITY;
 
 /// Turns rows into answers with their instructors: one more query per page.
 pub fn answers(
@@ -93,4 +97,167 @@ pub fn mark_cancelled(
         id,
         format!("cancelled: {reason}; {bookings_cancelled} booking(s) cancelled"),
     )
+}
+
+/// Creates a one-off session (no series) from a request.
+pub fn create_one_off(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    req: &NewSession,
+) -> AppResult<Session> {
+    let course = service::course_for(conn, ctx.organisation, req.course_id)?;
+    let venue = service::venue_for(conn, ctx.organisation, req.venue_id)?;
+    let instructors = service::instructors_for(
+        conn,
+        ctx.organisation,
+        req.instructor_ids.as_deref().unwrap_or(&[]),
+    )?;
+    let mut v = Checker::new();
+    let end_time = match req.end_time {
+        Some(t) => t,
+        None => v.check(
+            "end_time",
+            service::end_after(req.start_time, course.default_length_minutes),
+        ),
+    };
+    let capacity = v.check(
+        "capacity",
+        positive(
+            req.capacity.unwrap_or(i64::from(venue.default_capacity)),
+            MAX_CAPACITY,
+        ),
+    );
+    let fee_yen = v.check(
+        "fee_yen",
+        yen(
+            req.fee_yen.unwrap_or(i64::from(course.default_fee_yen)),
+            MAX_FEE_YEN,
+        ),
+    );
+    let loaner_fee_yen = v.check(
+        "loaner_fee_yen",
+        yen(req.loaner_fee_yen.unwrap_or(0), MAX_FEE_YEN),
+    );
+    let room = match req.room.as_deref() {
+        Some(r) => v.check("room", optional_text(Some(r), 100)),
+        None => venue.room.clone(),
+    };
+    let opens = req
+        .booking_opens_days_before
+        .unwrap_or(i64::from(DEFAULT_OPENS_DAYS_BEFORE));
+    let closes = req.booking_closes_minutes_before.unwrap_or(0);
+    if !(0..=366).contains(&opens) {
+        v.fail("booking_opens_days_before", "must be between 0 and 366");
+    }
+    if !(0..=7 * 24 * 60).contains(&closes) {
+        v.fail(
+            "booking_closes_minutes_before",
+            "must be between 0 and 10080",
+        );
+    }
+    if let Err(m) = crate::validate::within_horizon(req.date) {
+        v.fail("date", m);
+    }
+    v.finish()?;
+    let (starts_at, ends_at) = service::local_span(&ctx.tz, req.date, req.start_time, end_time)?;
+    let now = Utc::now().naive_utc();
+    if starts_at <= now {
+        return Err(AppError::invalid_field(
+            "date",
+            "the session would start in the past",
+        ));
+    }
+    let row = SessionRow {
+        id: SessionId::generate(),
+        organisation_id: ctx.organisation,
+        series_id: None,
+        occurrence_date: None,
+        course_id: course.id,
+        venue_id: venue.id,
+        room,
+        starts_at,
+        ends_at,
+        capacity,
+        seats_taken: 0,
+        waitlist_count: 0,
+        status: "scheduled".into(),
+        cancel_reason: None,
+        fee_yen,
+        loaner_fee_yen,
+        booking_opens_at: Some(starts_at - Duration::days(opens)),
+        booking_closes_at: Some(starts_at - Duration::minutes(closes)),
+        waitlist_enabled: req.waitlist_enabled.unwrap_or(true),
+        detached: true,
+        created_at: now,
+        updated_at: now,
+        waitlist_seq: 0,
+    };
+    queries::insert_session(conn, &row)?;
+    queries::set_session_instructors(conn, row.id, &instructors)?;
+    audit(
+        conn,
+        ctx,
+        "session.create",
+        row.id,
+        format!("one-off {} on {}", course.title, req.date),
+    )?;
+    one(conn, ctx, row.id)
+}
+
+/// Moves a scheduled session to another date, time or venue; it is then
+/// detached from its series (later series edits leave it alone).
+pub fn move_session(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    id: SessionId,
+    req: &MoveSession,
+) -> AppResult<Session> {
+    let row = scheduled(conn, ctx, id)?;
+    let local_start = row.starts_at.and_utc().with_timezone(&ctx.tz);
+    let local_end = row.ends_at.and_utc().with_timezone(&ctx.tz);
+    let date = req.date.unwrap_or(local_start.date_naive());
+    crate::validate::within_horizon(date).map_err(|m| AppError::invalid_field("date", m))?;
+    let start = req.start_time.unwrap_or(local_start.time());
+    let end = req.end_time.unwrap_or(local_end.time());
+    let (starts_at, ends_at) = service::local_span(&ctx.tz, date, start, end)?;
+    if starts_at <= Utc::now().naive_utc() {
+        return Err(AppError::invalid_field(
+            "date",
+            "the session would start in the past",
+        ));
+    }
+    let venue = match req.venue_id {
+        Some(v) => Some(service::venue_for(conn, ctx.organisation, v)?),
+        None => None,
+    };
+    let room = match (&req.room, &venue) {
+        (Some(r), _) => {
+            Some(optional_text(Some(r), 100).map_err(|m| AppError::invalid_field("room", m))?)
+        }
+        (None, Some(v)) => Some(v.room.clone()),
+        (None, None) => None,
+    };
+    let shift = starts_at - row.starts_at;
+    queries::update_session(
+        conn,
+        id,
+        SessionChanges {
+            venue_id: venue.as_ref().map(|v| v.id),
+            room,
+            starts_at: Some(starts_at),
+            ends_at: Some(ends_at),
+            booking_opens_at: Some(row.booking_opens_at.map(|t| t + shift)),
+            booking_closes_at: Some(row.booking_closes_at.map(|t| t + shift)),
+            detached: Some(true),
+            ..Default::default()
+        },
+    )?;
+    audit(
+        conn,
+        ctx,
+        "session.move",
+        id,
+        format!("moved to {date} {start}–{end}"),
+    )?;
+    one(conn, ctx, id)
 }
