@@ -46,6 +46,16 @@ impl AppState {
         done.map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
+    /// `db` with the work inside one write transaction (`db::write_tx`):
+    /// what every handler that changes something runs.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| crate::db::write_tx(conn, f)).await
+    }
+
     pub fn is_postgres(&self) -> bool {
         Backend::from_url(&self.settings.database.url) == Backend::Postgres
     }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::enrolment::{self, Enrolment};
 use super::types::Channel;
 use crate::auth::{Caller, WRITERS};
-use crate::db::{SeriesId, write_tx};
+use crate::db::SeriesId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -57,17 +57,15 @@ async fn enrol(
     let series = SeriesId(id.into_inner());
     let req = body.0;
     let enrolment = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                enrolment::enrol(
-                    conn,
-                    &caller,
-                    series,
-                    req.resident_id,
-                    req.channel,
-                    req.needs_loaner,
-                )
-            })
+        .write(move |conn| {
+            enrolment::enrol(
+                conn,
+                &caller,
+                series,
+                req.resident_id,
+                req.channel,
+                req.needs_loaner,
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(enrolment))
@@ -98,11 +96,7 @@ async fn cancel_enrolment(
     let turnaround = state.settings.loaners.turnaround_minutes;
     let id = id.into_inner();
     let enrolment = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                enrolment::cancel(conn, &caller, id, &reason, turnaround)
-            })
-        })
+        .write(move |conn| enrolment::cancel(conn, &caller, id, &reason, turnaround))
         .await?;
     Ok(web::Json(enrolment))
 }

@@ -6,19 +6,12 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{bookings, devices, loaner_reservations, loans, sessions, venues};
+use crate::db::schema::{bookings, devices, loaner_reservations, loans, sessions};
 use crate::db::{BookingId, DbConnection, SessionId, VenueId};
 use crate::schedule::types::SessionRow;
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
-}
-
-fn lock_venue(conn: &mut DbConnection, venue: VenueId) -> QueryResult<()> {
-    diesel::update(venues::table.filter(venues::id.eq(venue)))
-        .set(venues::updated_at.eq(venues::updated_at))
-        .execute(conn)
-        .map(|_| ())
 }
 
 /// Whether one more device of the venue is free for `[from, to)`.
@@ -66,7 +59,7 @@ pub fn available_for(
     session: &SessionRow,
     turnaround_minutes: i64,
 ) -> QueryResult<bool> {
-    lock_venue(conn, session.venue_id)?;
+    crate::db::locks::venue(conn, session.venue_id)?;
     let (from, to) = window(session, turnaround_minutes);
     has_free_device(conn, session.venue_id, from, to)
 }
@@ -79,7 +72,7 @@ pub fn available_between(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<bool> {
-    lock_venue(conn, venue)?;
+    crate::db::locks::venue(conn, venue)?;
     has_free_device(conn, venue, from, to)
 }
 
@@ -149,7 +142,7 @@ pub fn release(
 /// confirmed bookings, earliest request first, while they fit. Call when a
 /// device frees up (a cancellation, a return, back from maintenance).
 pub fn promote_waiting(conn: &mut DbConnection, venue: VenueId) -> QueryResult<Vec<BookingId>> {
-    lock_venue(conn, venue)?;
+    crate::db::locks::venue(conn, venue)?;
     let waiting: Vec<(String, NaiveDateTime, NaiveDateTime)> = loaner_reservations::table
         .inner_join(bookings::table.on(bookings::id.eq(loaner_reservations::booking_id)))
         .filter(loaner_reservations::venue_id.eq(venue))

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::merge as merging;
 use crate::auth::{Caller, WRITERS};
-use crate::db::{ResidentId, write_tx};
+use crate::db::ResidentId;
 use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
 use crate::residents::queries as residents;
@@ -40,16 +40,14 @@ async fn merge(
     let survivor_id = ResidentId(id.into_inner());
     let duplicate_id = ResidentId(body.0.duplicate_id);
     let detail = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let merged = merging::merge(conn, &caller, survivor_id, duplicate_id, turnaround)?;
-                let (attended_count, no_show_count) =
-                    residents::attendance_counts(conn, merged.survivor.id)?;
-                Ok(ResidentDetail {
-                    resident: merged.survivor.into(),
-                    attended_count,
-                    no_show_count,
-                })
+        .write(move |conn| {
+            let merged = merging::merge(conn, &caller, survivor_id, duplicate_id, turnaround)?;
+            let (attended_count, no_show_count) =
+                residents::attendance_counts(conn, merged.survivor.id)?;
+            Ok(ResidentDetail {
+                resident: merged.survivor.into(),
+                attended_count,
+                no_show_count,
             })
         })
         .await?;

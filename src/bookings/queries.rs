@@ -355,24 +355,6 @@ pub fn in_sessions_taught_by(
     Ok(found.into_iter().collect())
 }
 
-/// Takes the booking row's lock until the transaction ends (a no-op
-/// update), so checks on a booking's money happen one at a time.
-pub fn lock_booking(conn: &mut DbConnection, booking: BookingId) -> QueryResult<()> {
-    diesel::update(bookings::table.filter(bookings::id.eq(booking)))
-        .set(bookings::updated_at.eq(bookings::updated_at))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Takes the session row's lock until the transaction ends, so every change
-/// to a session's bookings and counters happens one at a time.
-pub fn lock_session(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
-    diesel::update(sessions::table.filter(sessions::id.eq(session)))
-        .set(sessions::updated_at.eq(sessions::updated_at))
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// Cancels every active booking of a session and zeroes its counters.
 pub fn cancel_all(
     conn: &mut DbConnection,

@@ -18,7 +18,7 @@ use super::types::{
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::auth::access;
-use crate::db::{BookingId, DbConnection, ResidentId, SessionId, write_tx};
+use crate::db::{BookingId, DbConnection, ResidentId, SessionId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
@@ -272,20 +272,18 @@ async fn cancel_booking(
     let turnaround = state.settings.loaners.turnaround_minutes;
     let id = BookingId(id.into_inner());
     let cancelled = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let (row, promoted) = service::cancel(conn, &caller, id, &reason, turnaround)?;
-                let booking = answer(conn, row)?;
-                let promoted = match promoted {
-                    Some(p) => {
-                        let row = queries::find(conn, caller.organisation_id, p)?
-                            .ok_or_else(|| AppError::not_found("booking"))?;
-                        Some(answer(conn, row)?)
-                    }
-                    None => None,
-                };
-                Ok(BookingCancelled { booking, promoted })
-            })
+        .write(move |conn| {
+            let (row, promoted) = service::cancel(conn, &caller, id, &reason, turnaround)?;
+            let booking = answer(conn, row)?;
+            let promoted = match promoted {
+                Some(p) => {
+                    let row = queries::find(conn, caller.organisation_id, p)?
+                        .ok_or_else(|| AppError::not_found("booking"))?;
+                    Some(answer(conn, row)?)
+                }
+                None => None,
+            };
+            Ok(BookingCancelled { booking, promoted })
         })
         .await?;
     Ok(web::Json(cancelled))
@@ -373,18 +371,16 @@ async fn walk_in(
         }
     };
     let booking = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = service::walk_in_anyone(
-                    conn,
-                    &caller,
-                    session,
-                    who,
-                    req.needs_loaner,
-                    req.over_capacity,
-                )?;
-                answer(conn, row)
-            })
+        .write(move |conn| {
+            let row = service::walk_in_anyone(
+                conn,
+                &caller,
+                session,
+                who,
+                req.needs_loaner,
+                req.over_capacity,
+            )?;
+            answer(conn, row)
         })
         .await?;
     Ok(HttpResponse::Created().json(booking))
@@ -416,12 +412,10 @@ async fn mark_attendance(
 ) -> AppResult<web::Json<Marked>> {
     let session = SessionId(id.into_inner());
     let marked = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::session_of(conn, caller.organisation_id, session)?;
-                service::may_run(conn, &caller, session)?;
-                service::mark(conn, &caller, session, &body.0.marks)
-            })
+        .write(move |conn| {
+            service::session_of(conn, caller.organisation_id, session)?;
+            service::may_run(conn, &caller, session)?;
+            service::mark(conn, &caller, session, &body.0.marks)
         })
         .await?;
     Ok(web::Json(Marked { marked }))
@@ -454,12 +448,10 @@ async fn close_session(
 ) -> AppResult<web::Json<Closed>> {
     let session = SessionId(id.into_inner());
     let no_shows = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::session_of(conn, caller.organisation_id, session)?;
-                service::may_run(conn, &caller, session)?;
-                service::close(conn, &caller, session)
-            })
+        .write(move |conn| {
+            service::session_of(conn, caller.organisation_id, session)?;
+            service::may_run(conn, &caller, session)?;
+            service::close(conn, &caller, session)
         })
         .await?;
     Ok(web::Json(Closed {

@@ -311,7 +311,7 @@ pub fn cancel(
 ) -> AppResult<(BookingRow, Option<BookingId>)> {
     let booking = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
-    queries::lock_session(conn, booking.session_id)?;
+    crate::db::locks::session(conn, booking.session_id)?;
     // Re-read under the lock: a parallel cancel may have won.
     let booking = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
@@ -372,7 +372,7 @@ pub fn cancel_for_session(
     session: SessionId,
     reason: &str,
 ) -> AppResult<Vec<ResidentToCall>> {
-    queries::lock_session(conn, session)?;
+    crate::db::locks::session(conn, session)?;
     pool::release_session(conn, session)?;
     let cancelled = queries::cancel_all(
         conn,
@@ -549,7 +549,7 @@ pub fn mark(
 /// session is completed.
 pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) -> AppResult<usize> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
-    queries::lock_session(conn, session.id)?;
+    crate::db::locks::session(conn, session.id)?;
     if session.status != "scheduled" {
         return Err(AppError::conflict(
             "invalid_state",

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::service;
 use super::types::ResidentToCall;
 use crate::auth::{Caller, WRITERS};
-use crate::db::{SessionId, write_tx};
+use crate::db::SessionId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::schedule::series_routes::context;
@@ -53,22 +53,20 @@ async fn cancel_session(
     let id = SessionId(id.into_inner());
     let app = state.clone();
     let session = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                sessions::scheduled(conn, &ctx, id)?;
-                let residents_to_call = service::cancel_for_session(
-                    conn,
-                    ctx.organisation,
-                    caller.account_id,
-                    id,
-                    &reason,
-                )?;
-                sessions::mark_cancelled(conn, &ctx, id, &reason, residents_to_call.len())?;
-                Ok(SessionCancelled {
-                    session: sessions::one(conn, &ctx, id)?,
-                    residents_to_call,
-                })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            sessions::scheduled(conn, &ctx, id)?;
+            let residents_to_call = service::cancel_for_session(
+                conn,
+                ctx.organisation,
+                caller.account_id,
+                id,
+                &reason,
+            )?;
+            sessions::mark_cancelled(conn, &ctx, id, &reason, residents_to_call.len())?;
+            Ok(SessionCancelled {
+                session: sessions::one(conn, &ctx, id)?,
+                residents_to_call,
             })
         })
         .await?;

@@ -11,7 +11,7 @@ use super::types::{
 use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{CourseId, DbConnection, write_tx};
+use crate::db::{CourseId, DbConnection};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -66,25 +66,23 @@ async fn create_course(
     caller.require(WRITERS)?;
     let (changes, topics) = body.0.parse(true)?;
     let course = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::insert(conn, caller.organisation_id, changes)?;
-                queries::set_topics(
-                    conn,
-                    caller.organisation_id,
-                    row.id,
-                    &topics.unwrap_or_default(),
-                )?;
-                audit(
-                    conn,
-                    &caller,
-                    "course.create",
-                    "course",
-                    row.id.to_string(),
-                    format!("created course {}", row.title),
-                )?;
-                with_topics(conn, row)
-            })
+        .write(move |conn| {
+            let row = queries::insert(conn, caller.organisation_id, changes)?;
+            queries::set_topics(
+                conn,
+                caller.organisation_id,
+                row.id,
+                &topics.unwrap_or_default(),
+            )?;
+            audit(
+                conn,
+                &caller,
+                "course.create",
+                "course",
+                row.id.to_string(),
+                format!("created course {}", row.title),
+            )?;
+            with_topics(conn, row)
         })
         .await?;
     Ok(HttpResponse::Created().json(course))
@@ -224,23 +222,21 @@ async fn change(
     action: &'static str,
 ) -> AppResult<web::Json<Course>> {
     let course = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::update(conn, caller.organisation_id, id, changes)?
-                    .ok_or_else(|| AppError::not_found("course"))?;
-                if let Some(codes) = &topics {
-                    queries::set_topics(conn, caller.organisation_id, id, codes)?;
-                }
-                audit(
-                    conn,
-                    &caller,
-                    action,
-                    "course",
-                    id.to_string(),
-                    format!("{action} {}", row.title),
-                )?;
-                with_topics(conn, row)
-            })
+        .write(move |conn| {
+            let row = queries::update(conn, caller.organisation_id, id, changes)?
+                .ok_or_else(|| AppError::not_found("course"))?;
+            if let Some(codes) = &topics {
+                queries::set_topics(conn, caller.organisation_id, id, codes)?;
+            }
+            audit(
+                conn,
+                &caller,
+                action,
+                "course",
+                id.to_string(),
+                format!("{action} {}", row.title),
+            )?;
+            with_topics(conn, row)
         })
         .await?;
     Ok(web::Json(course))
@@ -287,19 +283,17 @@ async fn create_topic(
     let label = v.check("label", required_text(&body.0.label, 100));
     v.finish()?;
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::insert_topic(conn, caller.organisation_id, &code, &label)?;
-                audit(
-                    conn,
-                    &caller,
-                    "topic.create",
-                    "topic",
-                    code.clone(),
-                    format!("added topic {code}"),
-                )?;
-                Ok(row)
-            })
+        .write(move |conn| {
+            let row = queries::insert_topic(conn, caller.organisation_id, &code, &label)?;
+            audit(
+                conn,
+                &caller,
+                "topic.create",
+                "topic",
+                code.clone(),
+                format!("added topic {code}"),
+            )?;
+            Ok(row)
         })
         .await?;
     Ok(HttpResponse::Created().json(Topic::from(row)))

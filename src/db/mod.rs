@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL, the pool, write transactions and migrations.
 
 mod ids;
+pub mod locks;
 pub mod schema;
 
 use std::time::Duration;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::service;
 use super::types::{Loan, NewLoan, ReturnLoan};
 use crate::auth::Caller;
-use crate::db::{LoanId, write_tx};
+use crate::db::LoanId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -44,11 +44,7 @@ async fn lend(
     let req = body.0;
     let turnaround = state.settings.loaners.turnaround_minutes;
     let loan = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::lend(conn, &caller, &req, turnaround).map(Loan::from)
-            })
-        })
+        .write(move |conn| service::lend(conn, &caller, &req, turnaround).map(Loan::from))
         .await?;
     Ok(HttpResponse::Created().json(loan))
 }
@@ -82,11 +78,7 @@ async fn return_loan(
     };
     let id = LoanId(id.into_inner());
     let loan = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::return_loan(conn, &caller, id, &condition, to).map(Loan::from)
-            })
-        })
+        .write(move |conn| service::return_loan(conn, &caller, id, &condition, to).map(Loan::from))
         .await?;
     Ok(web::Json(loan))
 }

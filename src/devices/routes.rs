@@ -10,7 +10,7 @@ use super::service;
 use super::types::{Device, DeviceEvent, DeviceFilter, DeviceStatusChange, Loan, NewDevice};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{DeviceId, VenueId, write_tx};
+use crate::db::{DeviceId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -75,11 +75,7 @@ async fn create_device(
         notes,
     };
     let device = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::create_device(conn, &caller, fields).map(Device::from)
-            })
-        })
+        .write(move |conn| service::create_device(conn, &caller, fields).map(Device::from))
         .await?;
     Ok(HttpResponse::Created().json(device))
 }
@@ -183,10 +179,8 @@ async fn change_status(
     let note = optional_text(body.0.note.as_deref(), 1000)
         .map_err(|m| AppError::invalid_field("note", m))?;
     let device = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::change_status(conn, &caller, id, &to, note.as_deref()).map(Device::from)
-            })
+        .write(move |conn| {
+            service::change_status(conn, &caller, id, &to, note.as_deref()).map(Device::from)
         })
         .await?;
     Ok(web::Json(device))

@@ -9,7 +9,6 @@ use crate::db::schema::{bookings, courses, payments, receipt_counters, sessions}
 use crate::db::{
     BookingId, DbConnection, OrganisationId, PaymentId, ResidentId, SessionId, VenueId,
 };
-use crate::organisations;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = payments)]
@@ -53,7 +52,7 @@ pub fn next_receipt_number(
     organisation: OrganisationId,
     year: i32,
 ) -> QueryResult<String> {
-    organisations::queries::lock(conn, organisation)?;
+    crate::db::locks::organisation(conn, organisation)?;
     let last: Option<i32> = receipt_counters::table
         .filter(receipt_counters::organisation_id.eq(organisation))
         .filter(receipt_counters::fiscal_year.eq(year))

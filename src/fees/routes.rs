@@ -12,7 +12,7 @@ use super::service;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::bookings::service as booking_service;
-use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId, write_tx};
+use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
@@ -130,11 +130,9 @@ async fn refund(
         required_text(&body.0.reason, 500).map_err(|m| AppError::invalid_field("reason", m))?;
     let id = PaymentId(id.into_inner());
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
-                service::refund(conn, &caller, tz, id, amount, &reason)
-            })
+        .write(move |conn| {
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            service::refund(conn, &caller, tz, id, amount, &reason)
         })
         .await?;
     Ok(HttpResponse::Created().json(row))

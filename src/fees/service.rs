@@ -46,7 +46,7 @@ pub fn take_payment(
     // the lock, then read the booking again: what we check is what we lock.
     bookings::find(conn, organisation, request.booking)?
         .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
-    bookings::lock_booking(conn, request.booking)?;
+    crate::db::locks::booking(conn, request.booking)?;
     let booking = bookings::find(conn, organisation, request.booking)?
         .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
     booking_service::may_run(conn, caller, booking.session_id)?;
@@ -116,7 +116,7 @@ pub fn refund(
     let booking = unlocked.booking_id.parse::<uuid::Uuid>().map_err(|e| {
         AppError::Internal(anyhow::anyhow!("payment {id} has a bad booking id: {e}"))
     })?;
-    bookings::lock_booking(conn, BookingId(booking))?;
+    crate::db::locks::booking(conn, BookingId(booking))?;
     let payment = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("payment"))?;
     if payment.kind != "payment" {

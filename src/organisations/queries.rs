@@ -38,16 +38,6 @@ pub fn insert(conn: &mut DbConnection, name: &str) -> QueryResult<OrganisationRo
     Ok(row)
 }
 
-/// Takes the organisation's row lock until the transaction ends (a no-op
-/// update), serialising checks such as "keep at least one active admin"
-/// that span several rows. SQLite's `BEGIN IMMEDIATE` already serialises.
-pub fn lock(conn: &mut DbConnection, id: OrganisationId) -> QueryResult<()> {
-    diesel::update(organisations::table.find(id))
-        .set(organisations::name.eq(organisations::name))
-        .execute(conn)
-        .map(|_| ())
-}
-
 pub fn update(
     conn: &mut DbConnection,
     id: OrganisationId,

@@ -10,7 +10,6 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::Role;
 use crate::calendar::{self, OpeningHours, WEEKDAYS};
-use crate::db::write_tx;
 use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -88,27 +87,25 @@ async fn update_organisation(
     });
     v.finish()?;
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::update(
-                    conn,
-                    caller.organisation_id,
-                    name.as_deref(),
-                    timezone.as_deref(),
-                )?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: caller.organisation_id,
-                        actor_id: Some(caller.account_id),
-                        action: "organisation.update",
-                        entity: "organisation",
-                        entity_id: caller.organisation_id.to_string(),
-                        summary: format!("name {}, timezone {}", row.name, row.timezone),
-                    },
-                )?;
-                Ok(row)
-            })
+        .write(move |conn| {
+            let row = queries::update(
+                conn,
+                caller.organisation_id,
+                name.as_deref(),
+                timezone.as_deref(),
+            )?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    organisation_id: caller.organisation_id,
+                    actor_id: Some(caller.account_id),
+                    action: "organisation.update",
+                    entity: "organisation",
+                    entity_id: caller.organisation_id.to_string(),
+                    summary: format!("name {}, timezone {}", row.name, row.timezone),
+                },
+            )?;
+            Ok(row)
         })
         .await?;
     Ok(web::Json(row.into()))
@@ -184,22 +181,20 @@ async fn set_opening_hours(
     v.finish()?;
     let saved = hours.clone();
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                calendar::hours::replace_hours(conn, caller.organisation_id, &saved)?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: caller.organisation_id,
-                        actor_id: Some(caller.account_id),
-                        action: "organisation.opening_hours",
-                        entity: "organisation",
-                        entity_id: caller.organisation_id.to_string(),
-                        summary: format!("{} open day(s)", saved.len()),
-                    },
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            calendar::hours::replace_hours(conn, caller.organisation_id, &saved)?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    organisation_id: caller.organisation_id,
+                    actor_id: Some(caller.account_id),
+                    action: "organisation.opening_hours",
+                    entity: "organisation",
+                    entity_id: caller.organisation_id.to_string(),
+                    summary: format!("{} open day(s)", saved.len()),
+                },
+            )?;
+            Ok(())
         })
         .await?;
     hours.sort();

@@ -10,7 +10,7 @@ use super::types::{Resident, ResidentDetail, ResidentFilter, ResidentInput};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::auth::access::{self, View};
-use crate::db::{ResidentId, write_tx};
+use crate::db::ResidentId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -44,16 +44,14 @@ async fn create_resident(
     let changes = body.0.parse(true)?;
     let confirm = body.0.confirm_new_person;
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::create(
-                    conn,
-                    caller.organisation_id,
-                    caller.account_id,
-                    changes,
-                    confirm,
-                )
-            })
+        .write(move |conn| {
+            service::create(
+                conn,
+                caller.organisation_id,
+                caller.account_id,
+                changes,
+                confirm,
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(Resident::from(row)))
@@ -153,7 +151,7 @@ async fn update_resident(
     let changes = body.0.parse(false)?;
     let id = ResidentId(id.into_inner());
     let row = state
-        .db(move |conn| write_tx(conn, |conn| service::update(conn, &caller, id, changes)))
+        .write(move |conn| service::update(conn, &caller, id, changes))
         .await?;
     Ok(web::Json(row.into()))
 }

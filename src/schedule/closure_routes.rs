@@ -12,7 +12,7 @@ use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosur
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{ClosureId, write_tx};
+use crate::db::ClosureId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -67,36 +67,34 @@ async fn create_closure(
     v.finish()?;
     let app = state.clone();
     let created = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                let row = ClosureRow {
-                    id: ClosureId::generate(),
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            let row = ClosureRow {
+                id: ClosureId::generate(),
+                organisation_id: ctx.organisation,
+                starts_local,
+                ends_local,
+                reason,
+                created_at: Utc::now().naive_utc(),
+            };
+            queries::insert_closure(conn, &row)?;
+            let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
+            let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
+            let overlapping = queries::sessions_overlapping(conn, ctx.organisation, from, to)?;
+            audit::record(
+                conn,
+                AuditEntry {
                     organisation_id: ctx.organisation,
-                    starts_local,
-                    ends_local,
-                    reason,
-                    created_at: Utc::now().naive_utc(),
-                };
-                queries::insert_closure(conn, &row)?;
-                let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
-                let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
-                let overlapping = queries::sessions_overlapping(conn, ctx.organisation, from, to)?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: ctx.organisation,
-                        actor_id: ctx.actor,
-                        action: "closure.create",
-                        entity: "closure",
-                        entity_id: row.id.to_string(),
-                        summary: format!("closed {starts_local} – {ends_local}: {}", row.reason),
-                    },
-                )?;
-                Ok(ClosureCreated {
-                    closure: row.into(),
-                    overlapping_sessions: answers(conn, &ctx, overlapping)?,
-                })
+                    actor_id: ctx.actor,
+                    action: "closure.create",
+                    entity: "closure",
+                    entity_id: row.id.to_string(),
+                    summary: format!("closed {starts_local} – {ends_local}: {}", row.reason),
+                },
+            )?;
+            Ok(ClosureCreated {
+                closure: row.into(),
+                overlapping_sessions: answers(conn, &ctx, overlapping)?,
             })
         })
         .await?;
@@ -149,23 +147,21 @@ async fn delete_closure(
     caller.require(WRITERS)?;
     let id = ClosureId(id.into_inner());
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::delete_closure(conn, caller.organisation_id, id)?
-                    .ok_or_else(|| AppError::not_found("closure"))?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: caller.organisation_id,
-                        actor_id: Some(caller.account_id),
-                        action: "closure.delete",
-                        entity: "closure",
-                        entity_id: id.to_string(),
-                        summary: format!("removed closure {}", row.reason),
-                    },
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            let row = queries::delete_closure(conn, caller.organisation_id, id)?
+                .ok_or_else(|| AppError::not_found("closure"))?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    organisation_id: caller.organisation_id,
+                    actor_id: Some(caller.account_id),
+                    action: "closure.delete",
+                    entity: "closure",
+                    entity_id: id.to_string(),
+                    summary: format!("removed closure {}", row.reason),
+                },
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

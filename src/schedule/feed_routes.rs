@@ -17,7 +17,7 @@ use super::types::{Session, SessionFilter};
 use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{AccountId, DbConnection, VenueId, write_tx};
+use crate::db::{AccountId, DbConnection, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::venues::queries as venues;
@@ -75,15 +75,13 @@ async fn rotate_venue_feed(
     caller.require(WRITERS)?;
     let id = VenueId(id.into_inner());
     let token = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                venues::find(conn, caller.organisation_id, id)?
-                    .ok_or_else(|| AppError::not_found("venue"))?;
-                let token =
-                    queries::rotate_feed(conn, caller.organisation_id, "venue", &id.to_string())?;
-                record(conn, &caller, "venue", &id.to_string())?;
-                Ok(token)
-            })
+        .write(move |conn| {
+            venues::find(conn, caller.organisation_id, id)?
+                .ok_or_else(|| AppError::not_found("venue"))?;
+            let token =
+                queries::rotate_feed(conn, caller.organisation_id, "venue", &id.to_string())?;
+            record(conn, &caller, "venue", &id.to_string())?;
+            Ok(token)
         })
         .await?;
     Ok(HttpResponse::Created().json(FeedLink {
@@ -102,17 +100,11 @@ async fn rotate_venue_feed(
 async fn rotate_my_feed(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     let me = caller.account_id;
     let token = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let token = queries::rotate_feed(
-                    conn,
-                    caller.organisation_id,
-                    "instructor",
-                    &me.to_string(),
-                )?;
-                record(conn, &caller, "staff_account", &me.to_string())?;
-                Ok(token)
-            })
+        .write(move |conn| {
+            let token =
+                queries::rotate_feed(conn, caller.organisation_id, "instructor", &me.to_string())?;
+            record(conn, &caller, "staff_account", &me.to_string())?;
+            Ok(token)
         })
         .await?;
     Ok(HttpResponse::Created().json(FeedLink {

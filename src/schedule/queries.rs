@@ -97,14 +97,6 @@ pub fn save_series(conn: &mut DbConnection, row: &SeriesRow) -> QueryResult<()> 
         .map(|_| ())
 }
 
-/// Takes the series row's lock until the transaction ends (a no-op update).
-pub fn lock_series(conn: &mut DbConnection, id: SeriesId) -> QueryResult<()> {
-    diesel::update(series::table.filter(series::id.eq(id)))
-        .set(series::updated_at.eq(series::updated_at))
-        .execute(conn)
-        .map(|_| ())
-}
-
 pub fn find_series(
     conn: &mut DbConnection,
     organisation: OrganisationId,

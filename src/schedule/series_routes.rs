@@ -10,7 +10,7 @@ use super::types::{Series, SeriesFilter, SeriesInput, SeriesRow, SeriesSaved};
 use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId, write_tx};
+use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -89,37 +89,35 @@ async fn create_series(
     caller.require(WRITERS)?;
     let app = state.clone();
     let saved = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                let (mut row, exceptions, instructors) =
-                    service::apply_series_input(conn, &ctx, None, body.0)?;
-                queries::insert_series(conn, &row)?;
-                queries::set_exception_dates(conn, row.id, &exceptions)?;
-                queries::set_series_instructors(conn, row.id, &instructors)?;
-                let report = service::sync_series(
-                    conn,
-                    &ctx,
-                    &mut row,
-                    &exceptions,
-                    &instructors,
-                    ctx.horizon_end(),
-                )?;
-                audit(
-                    conn,
-                    &ctx,
-                    "series.create",
-                    row.id,
-                    format!(
-                        "created series {} ({} sessions)",
-                        row.rrule,
-                        report.added.len()
-                    ),
-                )?;
-                Ok(SeriesSaved {
-                    series: answer(conn, &ctx, row)?,
-                    sessions: report,
-                })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            let (mut row, exceptions, instructors) =
+                service::apply_series_input(conn, &ctx, None, body.0)?;
+            queries::insert_series(conn, &row)?;
+            queries::set_exception_dates(conn, row.id, &exceptions)?;
+            queries::set_series_instructors(conn, row.id, &instructors)?;
+            let report = service::sync_series(
+                conn,
+                &ctx,
+                &mut row,
+                &exceptions,
+                &instructors,
+                ctx.horizon_end(),
+            )?;
+            audit(
+                conn,
+                &ctx,
+                "series.create",
+                row.id,
+                format!(
+                    "created series {} ({} sessions)",
+                    row.rrule,
+                    report.added.len()
+                ),
+            )?;
+            Ok(SeriesSaved {
+                series: answer(conn, &ctx, row)?,
+                sessions: report,
             })
         })
         .await?;
@@ -210,45 +208,43 @@ async fn update_series(
     let id = SeriesId(id.into_inner());
     let app = state.clone();
     let saved = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                let row = queries::find_series(conn, caller.organisation_id, id)?
-                    .ok_or_else(|| AppError::not_found("series"))?;
-                let current = (
-                    row,
-                    queries::exception_dates(conn, id)?,
-                    queries::series_instructor_ids(conn, id)?,
-                );
-                let (mut row, exceptions, instructors) =
-                    service::apply_series_input(conn, &ctx, Some(current), body.0)?;
-                queries::set_exception_dates(conn, id, &exceptions)?;
-                queries::set_series_instructors(conn, id, &instructors)?;
-                let report = service::sync_series(
-                    conn,
-                    &ctx,
-                    &mut row,
-                    &exceptions,
-                    &instructors,
-                    ctx.horizon_end(),
-                )?;
-                audit(
-                    conn,
-                    &ctx,
-                    "series.update",
-                    id,
-                    format!(
-                        "edited series: {} added, {} updated, {} removed, {} kept",
-                        report.added.len(),
-                        report.updated.len(),
-                        report.removed.len(),
-                        report.kept.len()
-                    ),
-                )?;
-                Ok(SeriesSaved {
-                    series: answer(conn, &ctx, row)?,
-                    sessions: report,
-                })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            let row = queries::find_series(conn, caller.organisation_id, id)?
+                .ok_or_else(|| AppError::not_found("series"))?;
+            let current = (
+                row,
+                queries::exception_dates(conn, id)?,
+                queries::series_instructor_ids(conn, id)?,
+            );
+            let (mut row, exceptions, instructors) =
+                service::apply_series_input(conn, &ctx, Some(current), body.0)?;
+            queries::set_exception_dates(conn, id, &exceptions)?;
+            queries::set_series_instructors(conn, id, &instructors)?;
+            let report = service::sync_series(
+                conn,
+                &ctx,
+                &mut row,
+                &exceptions,
+                &instructors,
+                ctx.horizon_end(),
+            )?;
+            audit(
+                conn,
+                &ctx,
+                "series.update",
+                id,
+                format!(
+                    "edited series: {} added, {} updated, {} removed, {} kept",
+                    report.added.len(),
+                    report.updated.len(),
+                    report.removed.len(),
+                    report.kept.len()
+                ),
+            )?;
+            Ok(SeriesSaved {
+                series: answer(conn, &ctx, row)?,
+                sessions: report,
             })
         })
         .await?;

@@ -360,7 +360,7 @@ pub fn sync_series(
     through: NaiveDate,
 ) -> AppResult<SyncReport> {
     // Serialise syncs of one series (an edit and the extending job).
-    queries::lock_series(conn, row.id)?;
+    crate::db::locks::series(conn, row.id)?;
     let wanted = occurrences(conn, ctx, row, exceptions, through)?;
     let now = Utc::now();
     let wanted: HashMap<NaiveDate, &Occurrence> = wanted

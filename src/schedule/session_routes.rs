@@ -16,7 +16,7 @@ use super::types::{
 };
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{AccountId, SessionId, write_tx};
+use crate::db::{AccountId, SessionId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -165,11 +165,9 @@ async fn create_session(
     let req = body.0;
     let app = state.clone();
     let session = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                sessions::create_one_off(conn, &ctx, &req)
-            })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            sessions::create_one_off(conn, &ctx, &req)
         })
         .await?;
     Ok(HttpResponse::Created().json(session))
@@ -202,11 +200,9 @@ async fn move_session(
     let req = body.0;
     let app = state.clone();
     let session = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                sessions::move_session(conn, &ctx, id, &req)
-            })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            sessions::move_session(conn, &ctx, id, &req)
         })
         .await?;
     Ok(web::Json(session))
@@ -238,27 +234,25 @@ async fn resize_session(
     let id = SessionId(id.into_inner());
     let app = state.clone();
     let session = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                let row = scheduled(conn, &ctx, id)?;
-                if !queries::resize_session(conn, id, capacity)? {
-                    let booked = queries::find_session(conn, ctx.organisation, id)?
-                        .map_or(row.seats_taken, |r| r.seats_taken);
-                    return Err(AppError::conflict(
-                        "capacity_below_booked",
-                        format!("{booked} seats are booked: the capacity cannot go below {booked}"),
-                    ));
-                }
-                audit(
-                    conn,
-                    &ctx,
-                    "session.resize",
-                    id,
-                    format!("capacity {} → {capacity}", row.capacity),
-                )?;
-                one(conn, &ctx, id)
-            })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            let row = scheduled(conn, &ctx, id)?;
+            if !queries::resize_session(conn, id, capacity)? {
+                let booked = queries::find_session(conn, ctx.organisation, id)?
+                    .map_or(row.seats_taken, |r| r.seats_taken);
+                return Err(AppError::conflict(
+                    "capacity_below_booked",
+                    format!("{booked} seats are booked: the capacity cannot go below {booked}"),
+                ));
+            }
+            audit(
+                conn,
+                &ctx,
+                "session.resize",
+                id,
+                format!("capacity {} → {capacity}", row.capacity),
+            )?;
+            one(conn, &ctx, id)
         })
         .await?;
     Ok(web::Json(session))
@@ -287,31 +281,29 @@ async fn set_instructors(
     let id = SessionId(id.into_inner());
     let app = state.clone();
     let session = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let ctx = context(conn, &app, &caller)?;
-                queries::find_session(conn, ctx.organisation, id)?
-                    .ok_or_else(|| AppError::not_found("session"))?;
-                let instructors =
-                    service::instructors_for(conn, ctx.organisation, &body.0.instructor_ids)?;
-                queries::set_session_instructors(conn, id, &instructors)?;
-                queries::update_session(
-                    conn,
-                    id,
-                    SessionChanges {
-                        detached: Some(true),
-                        ..Default::default()
-                    },
-                )?;
-                audit(
-                    conn,
-                    &ctx,
-                    "session.instructors",
-                    id,
-                    format!("{} instructor(s)", instructors.len()),
-                )?;
-                one(conn, &ctx, id)
-            })
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            queries::find_session(conn, ctx.organisation, id)?
+                .ok_or_else(|| AppError::not_found("session"))?;
+            let instructors =
+                service::instructors_for(conn, ctx.organisation, &body.0.instructor_ids)?;
+            queries::set_session_instructors(conn, id, &instructors)?;
+            queries::update_session(
+                conn,
+                id,
+                SessionChanges {
+                    detached: Some(true),
+                    ..Default::default()
+                },
+            )?;
+            audit(
+                conn,
+                &ctx,
+                "session.instructors",
+                id,
+                format!("{} instructor(s)", instructors.len()),
+            )?;
+            one(conn, &ctx, id)
         })
         .await?;
     Ok(web::Json(session))

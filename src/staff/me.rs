@@ -9,7 +9,6 @@ use super::queries::{self, AccountChanges};
 use super::types::{ChangeOwnPassword, StaffAccount};
 use crate::audit::{self, AuditEntry};
 use crate::auth::{PendingCaller, password, queries as auth_queries};
-use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::organisations::{self, Organisation};
@@ -94,28 +93,26 @@ async fn change_own_password(
     })
     .await??;
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let changes = AccountChanges {
-                    password_hash: Some(&hash),
-                    must_change_password: Some(false),
-                    ..Default::default()
-                };
-                queries::update(conn, caller.organisation_id, caller.account_id, changes)?;
-                auth_queries::revoke_sessions_of(conn, caller.account_id, Some(caller.session_id))?;
-                audit::record(
-                    conn,
-                    AuditEntry {
-                        organisation_id: caller.organisation_id,
-                        actor_id: Some(caller.account_id),
-                        action: "staff.password_change",
-                        entity: "staff_account",
-                        entity_id: caller.account_id.to_string(),
-                        summary: "changed own password; other sessions revoked".into(),
-                    },
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            let changes = AccountChanges {
+                password_hash: Some(&hash),
+                must_change_password: Some(false),
+                ..Default::default()
+            };
+            queries::update(conn, caller.organisation_id, caller.account_id, changes)?;
+            auth_queries::revoke_sessions_of(conn, caller.account_id, Some(caller.session_id))?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    organisation_id: caller.organisation_id,
+                    actor_id: Some(caller.account_id),
+                    action: "staff.password_change",
+                    entity: "staff_account",
+                    entity_id: caller.account_id.to_string(),
+                    summary: "changed own password; other sessions revoked".into(),
+                },
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

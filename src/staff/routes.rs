@@ -11,7 +11,7 @@ use super::types::{
     optional_text,
 };
 use crate::auth::{Caller, password, queries as auth_queries};
-use crate::db::{AccountId, write_tx};
+use crate::db::AccountId;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -64,17 +64,15 @@ async fn create_staff(
     .await?;
     let hash = hash?;
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::create(
-                    conn,
-                    caller.organisation_id,
-                    Some(caller.account_id),
-                    &new,
-                    &hash,
-                    false,
-                )
-            })
+        .write(move |conn| {
+            service::create(
+                conn,
+                caller.organisation_id,
+                Some(caller.account_id),
+                &new,
+                &hash,
+                false,
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(StaffAccount::try_from(row)?))
@@ -179,24 +177,22 @@ async fn update_staff(
     }
     let summary = describe_update(name.as_ref(), req.role, affiliation.as_ref());
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let name = name.map(PersonName::into_inner);
-                let changes = AccountChanges {
-                    name: name.as_deref(),
-                    role: req.role.map(Role::as_str),
-                    affiliation: affiliation.as_ref().map(|a| a.as_deref()),
-                    ..Default::default()
-                };
-                service::change(
-                    conn,
-                    (caller.organisation_id, caller.account_id),
-                    id,
-                    changes,
-                    "staff.update",
-                    summary,
-                )
-            })
+        .write(move |conn| {
+            let name = name.map(PersonName::into_inner);
+            let changes = AccountChanges {
+                name: name.as_deref(),
+                role: req.role.map(Role::as_str),
+                affiliation: affiliation.as_ref().map(|a| a.as_deref()),
+                ..Default::default()
+            };
+            service::change(
+                conn,
+                (caller.organisation_id, caller.account_id),
+                id,
+                changes,
+                "staff.update",
+                summary,
+            )
         })
         .await?;
     Ok(web::Json(StaffAccount::try_from(row)?))
@@ -280,23 +276,21 @@ async fn set_active(
 ) -> AppResult<web::Json<StaffAccount>> {
     let who = (caller.organisation_id, caller.account_id);
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let changes = AccountChanges {
-                    active: Some(active),
-                    ..Default::default()
-                };
-                let (action, summary) = if active {
-                    ("staff.reactivate", "reactivated")
-                } else {
-                    ("staff.deactivate", "deactivated; sessions revoked")
-                };
-                let row = service::change(conn, who, id, changes, action, summary.into())?;
-                if !active {
-                    auth_queries::revoke_sessions_of(conn, id, None)?;
-                }
-                Ok(row)
-            })
+        .write(move |conn| {
+            let changes = AccountChanges {
+                active: Some(active),
+                ..Default::default()
+            };
+            let (action, summary) = if active {
+                ("staff.reactivate", "reactivated")
+            } else {
+                ("staff.deactivate", "deactivated; sessions revoked")
+            };
+            let row = service::change(conn, who, id, changes, action, summary.into())?;
+            if !active {
+                auth_queries::revoke_sessions_of(conn, id, None)?;
+            }
+            Ok(row)
         })
         .await?;
     Ok(web::Json(StaffAccount::try_from(row)?))
@@ -334,24 +328,22 @@ async fn reset_password(
     let hash = blocking(move || password::hash(&new)).await??;
     let who = (caller.organisation_id, caller.account_id);
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let changes = AccountChanges {
-                    password_hash: Some(&hash),
-                    must_change_password: Some(true),
-                    ..Default::default()
-                };
-                let row = service::change(
-                    conn,
-                    who,
-                    id,
-                    changes,
-                    "staff.password_reset",
-                    "password reset by admin; sessions revoked".into(),
-                )?;
-                auth_queries::revoke_sessions_of(conn, id, None)?;
-                Ok(row)
-            })
+        .write(move |conn| {
+            let changes = AccountChanges {
+                password_hash: Some(&hash),
+                must_change_password: Some(true),
+                ..Default::default()
+            };
+            let row = service::change(
+                conn,
+                who,
+                id,
+                changes,
+                "staff.password_reset",
+                "password reset by admin; sessions revoked".into(),
+            )?;
+            auth_queries::revoke_sessions_of(conn, id, None)?;
+            Ok(row)
         })
         .await?;
     Ok(web::Json(StaffAccount::try_from(row)?))

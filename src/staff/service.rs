@@ -11,7 +11,6 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::password::NewPassword;
 use crate::db::{AccountId, DbConnection, OrganisationId};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::organisations;
 
 /// A new account whose every field has been checked.
 pub struct NewStaff {
@@ -128,7 +127,7 @@ pub fn change(
     summary: String,
 ) -> AppResult<AccountRow> {
     let (organisation, actor) = caller;
-    organisations::queries::lock(conn, organisation)?;
+    crate::db::locks::organisation(conn, organisation)?;
     let current = queries::find(conn, organisation, target)?
         .ok_or_else(|| AppError::not_found("staff account"))?;
     let loses_admin = current.active

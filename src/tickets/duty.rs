@@ -102,7 +102,7 @@ pub fn auto_assign(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> Ap
     let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
     let now_local = Utc::now().with_timezone(&tz).naive_local();
     // Serialise picks so two tickets at once go to two people.
-    crate::organisations::queries::lock(conn, caller.organisation_id)?;
+    crate::db::locks::organisation(conn, caller.organisation_id)?;
     let volunteer = pick(conn, caller, &row.category, now_local)?.ok_or_else(|| {
         AppError::conflict(
             "no_volunteer_on_duty",

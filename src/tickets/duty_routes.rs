@@ -10,7 +10,7 @@ use super::types::TicketDetail;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::calendar::WEEKDAYS;
-use crate::db::{AccountId, TicketId, write_tx};
+use crate::db::{AccountId, TicketId};
 use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -40,11 +40,9 @@ async fn auto_assign(
     caller.require(WRITERS)?;
     let id = TicketId(id.into_inner());
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                duty::auto_assign(conn, &caller, id)?;
-                detail(conn, &caller, id)
-            })
+        .write(move |conn| {
+            duty::auto_assign(conn, &caller, id)?;
+            detail(conn, &caller, id)
         })
         .await?;
     Ok(web::Json(ticket))
@@ -117,11 +115,7 @@ async fn set_duty(
     v.finish()?;
     let answer = duty.clone();
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                duty::set_duty(conn, &caller, id, &duty.skills, &slots)
-            })
-        })
+        .write(move |conn| duty::set_duty(conn, &caller, id, &duty.skills, &slots))
         .await?;
     Ok(web::Json(answer))
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::types::{TicketFilter, TicketRow};
 use crate::db::schema::{
-    ticket_categories, ticket_events, ticket_messages, ticket_queue_counters, tickets, venues,
+    ticket_categories, ticket_events, ticket_messages, ticket_queue_counters, tickets,
 };
 use crate::db::{AccountId, DbConnection, OrganisationId, TicketId, VenueId, escape_like, lower};
 
@@ -58,9 +58,7 @@ pub fn next_queue_number(
     venue: VenueId,
     date: NaiveDate,
 ) -> QueryResult<i32> {
-    diesel::update(venues::table.filter(venues::id.eq(venue)))
-        .set(venues::updated_at.eq(venues::updated_at))
-        .execute(conn)?;
+    crate::db::locks::venue(conn, venue)?;
     let last: Option<i32> = ticket_queue_counters::table
         .filter(ticket_queue_counters::venue_id.eq(venue.to_string()))
         .filter(ticket_queue_counters::local_date.eq(date))

@@ -18,7 +18,7 @@ use super::types::{
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::courses::types::topic_code;
-use crate::db::{AccountId, DbConnection, TicketId, VenueId, write_tx};
+use crate::db::{AccountId, DbConnection, TicketId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::{self, Answer};
@@ -263,11 +263,9 @@ async fn transition(
         .map_err(|m| AppError::invalid_field("note", m))?;
     let to = body.0.to;
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::transition(conn, &caller, id, to, note.as_deref())?;
-                detail(conn, &caller, id)
-            })
+        .write(move |conn| {
+            service::transition(conn, &caller, id, to, note.as_deref())?;
+            detail(conn, &caller, id)
         })
         .await?;
     Ok(web::Json(ticket))
@@ -297,11 +295,9 @@ async fn assign(
         .map_err(|m| AppError::invalid_field("note", m))?;
     let assignee = AccountId(body.0.assignee_id);
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::assign(conn, &caller, id, assignee, note.as_deref())?;
-                detail(conn, &caller, id)
-            })
+        .write(move |conn| {
+            service::assign(conn, &caller, id, assignee, note.as_deref())?;
+            detail(conn, &caller, id)
         })
         .await?;
     Ok(web::Json(ticket))
@@ -334,11 +330,9 @@ async fn add_note(
     };
     let text = body.0.body;
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::note(conn, &caller, id, &text, reply)?;
-                detail(conn, &caller, id)
-            })
+        .write(move |conn| {
+            service::note(conn, &caller, id, &text, reply)?;
+            detail(conn, &caller, id)
         })
         .await?;
     Ok(HttpResponse::Created().json(ticket))
@@ -363,38 +357,36 @@ async fn call(
 ) -> AppResult<web::Json<Ticket>> {
     let id = TicketId(id.into_inner());
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = service::find(conn, &caller, id)?;
-                if row.queue_number.is_none() || !row.status().is_open() {
-                    return Err(AppError::conflict(
-                        "invalid_state",
-                        "only a waiting walk-in can be called",
-                    ));
-                }
-                queries::update_from(
-                    conn,
-                    id,
-                    &row.status,
-                    queries::TicketChanges {
-                        called_at: Some(Some(Utc::now().naive_utc())),
-                        ..Default::default()
-                    },
-                )?;
-                queries::record_event(
-                    conn,
-                    id,
-                    "note",
-                    None,
-                    None,
-                    Some("called to the desk"),
-                    Some(caller.account_id),
-                )?;
-                let row = service::find(conn, &caller, id)?;
-                sla::annotate(conn, caller.organisation_id, vec![row])?
-                    .pop()
-                    .ok_or_else(|| AppError::not_found("ticket"))
-            })
+        .write(move |conn| {
+            let row = service::find(conn, &caller, id)?;
+            if row.queue_number.is_none() || !row.status().is_open() {
+                return Err(AppError::conflict(
+                    "invalid_state",
+                    "only a waiting walk-in can be called",
+                ));
+            }
+            queries::update_from(
+                conn,
+                id,
+                &row.status,
+                queries::TicketChanges {
+                    called_at: Some(Some(Utc::now().naive_utc())),
+                    ..Default::default()
+                },
+            )?;
+            queries::record_event(
+                conn,
+                id,
+                "note",
+                None,
+                None,
+                Some("called to the desk"),
+                Some(caller.account_id),
+            )?;
+            let row = service::find(conn, &caller, id)?;
+            sla::annotate(conn, caller.organisation_id, vec![row])?
+                .pop()
+                .ok_or_else(|| AppError::not_found("ticket"))
         })
         .await?;
     Ok(web::Json(ticket))
@@ -535,20 +527,18 @@ async fn create_category(
     v.finish()?;
     let (c, l) = (code.clone(), label.clone());
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                if queries::category_codes(conn, caller.organisation_id)?
-                    .iter()
-                    .any(|(existing, _, _)| *existing == c)
-                {
-                    return Err(AppError::conflict(
-                        "category_exists",
-                        format!("the category {c} exists"),
-                    ));
-                }
-                queries::insert_category(conn, caller.organisation_id, &c, &l)?;
-                Ok(())
-            })
+        .write(move |conn| {
+            if queries::category_codes(conn, caller.organisation_id)?
+                .iter()
+                .any(|(existing, _, _)| *existing == c)
+            {
+                return Err(AppError::conflict(
+                    "category_exists",
+                    format!("the category {c} exists"),
+                ));
+            }
+            queries::insert_category(conn, caller.organisation_id, &c, &l)?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::Created().json(Category {
@@ -581,11 +571,9 @@ async fn merge(
     let id = TicketId(id.into_inner());
     let into = TicketId(body.0.into_id);
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let survivor = service::merge(conn, &caller, id, into)?;
-                detail(conn, &caller, survivor.id)
-            })
+        .write(move |conn| {
+            let survivor = service::merge(conn, &caller, id, into)?;
+            detail(conn, &caller, survivor.id)
         })
         .await?;
     Ok(web::Json(ticket))
@@ -613,11 +601,9 @@ async fn link(
     let id = TicketId(id.into_inner());
     let (resident, booking) = (body.0.resident_id, body.0.booking_id);
     let ticket = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                service::link(conn, &caller, id, resident, booking)?;
-                detail(conn, &caller, id)
-            })
+        .write(move |conn| {
+            service::link(conn, &caller, id, resident, booking)?;
+            detail(conn, &caller, id)
         })
         .await?;
     Ok(web::Json(ticket))

@@ -7,7 +7,7 @@ use super::queries;
 use super::types::{Venue, VenueChanges, VenueFilter, VenueInput};
 use crate::audit;
 use crate::auth::{Caller, WRITERS};
-use crate::db::{VenueId, write_tx};
+use crate::db::VenueId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -42,18 +42,16 @@ async fn create_venue(
     caller.require(WRITERS)?;
     let changes = body.0.parse(true)?;
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::insert(conn, caller.organisation_id, changes)?;
-                audit(
-                    conn,
-                    &caller,
-                    "venue.create",
-                    row.id,
-                    format!("created venue {}", row.name),
-                )?;
-                Ok(row)
-            })
+        .write(move |conn| {
+            let row = queries::insert(conn, caller.organisation_id, changes)?;
+            audit(
+                conn,
+                &caller,
+                "venue.create",
+                row.id,
+                format!("created venue {}", row.name),
+            )?;
+            Ok(row)
         })
         .await?;
     Ok(HttpResponse::Created().json(Venue::from(row)))
@@ -188,13 +186,11 @@ async fn change(
     action: &'static str,
 ) -> AppResult<web::Json<Venue>> {
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let row = queries::update(conn, caller.organisation_id, id, changes)?
-                    .ok_or_else(|| AppError::not_found("venue"))?;
-                audit(conn, &caller, action, id, format!("{action} {}", row.name))?;
-                Ok(row)
-            })
+        .write(move |conn| {
+            let row = queries::update(conn, caller.organisation_id, id, changes)?
+                .ok_or_else(|| AppError::not_found("venue"))?;
+            audit(conn, &caller, action, id, format!("{action} {}", row.name))?;
+            Ok(row)
         })
         .await?;
     Ok(web::Json(row.into()))
