@@ -20,6 +20,65 @@ use crate::error::{AppError, AppResult};
 
 pub const HEADER: &str = "Idempotency-Key";
 
+/// The extractor every idempotent POST takes: the request's key (if any,
+/// checked) and what the request is (method and path), so one fingerprint
+/// (method + path + body) is used everywhere.
+pub struct Idempotent {
+    key: Option<String>,
+    target: String,
+}
+
+impl actix_web::FromRequest for Idempotent {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(key_of(req).map(|key| Idempotent {
+            key,
+            target: format!("{} {}", req.method(), req.path()),
+        }))
+    }
+}
+
+impl Idempotent {
+    /// Fixes the request's body into its fingerprint (method + path + body).
+    pub fn with_body<B: Serialize>(mut self, body: &B) -> AppResult<Idempotent> {
+        self.target = format!(
+            "{} {}",
+            self.target,
+            serde_json::to_string(body).map_err(anyhow::Error::from)?
+        );
+        Ok(self)
+    }
+
+    /// Runs `work` in a write transaction at most once per key, and answers
+    /// the first answer to every retry. Call `with_body` first.
+    pub async fn run<F>(
+        self,
+        state: &crate::state::AppState,
+        organisation: OrganisationId,
+        work: F,
+    ) -> AppResult<HttpResponse>
+    where
+        F: Fn(&mut DbConnection) -> AppResult<Answer> + Send + 'static,
+    {
+        let fingerprint = self.target;
+        let key = self.key;
+        let answer = state
+            .db(move |conn| {
+                once(
+                    conn,
+                    organisation,
+                    key.as_deref(),
+                    fingerprint.as_bytes(),
+                    work,
+                )
+            })
+            .await?;
+        Ok(answer.respond())
+    }
+}
+
 /// The key of a request, checked: 1–200 visible ASCII characters.
 pub fn key_of(req: &HttpRequest) -> AppResult<Option<String>> {
     let Some(value) = req.headers().get(HEADER) else {

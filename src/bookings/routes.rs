@@ -2,7 +2,7 @@
 //! walk-ins, attendance and closing a session.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::auth::access;
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::idempotency::{self, Answer};
+use crate::idempotency::{Answer, Idempotent};
 use crate::pagination::{self, Page};
 use crate::residents::types::{ResidentInput, ResidentRow};
 use crate::state::AppState;
@@ -90,41 +90,27 @@ fn answers(
 async fn create_booking(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
+    idempotent: Idempotent,
     id: web::Path<Uuid>,
     body: ApiJson<NewBooking>,
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
     let turnaround = state.settings.loaners.turnaround_minutes;
-    let key = idempotency::key_of(&req)?;
     let session = SessionId(id.into_inner());
     let request = body.0;
-    let fingerprint = format!(
-        "{} {}",
-        req.path(),
-        serde_json::to_string(&request).unwrap_or_default()
-    );
-    let answer = state
-        .db(move |conn| {
-            idempotency::once(
-                conn,
-                caller.organisation_id,
-                key.as_deref(),
-                fingerprint.as_bytes(),
-                |conn| {
-                    let (row, position) =
-                        service::book(conn, &caller, session, &request, turnaround)?;
-                    let (row, resident) = queries::with_resident(conn, row.id)?;
-                    let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
-                    Answer::new(
-                        StatusCode::CREATED,
-                        &Booking::new(row, queries::resident_ref(&resident), position, loaner),
-                    )
-                },
+    let org = caller.organisation_id;
+    idempotent
+        .with_body(&request)?
+        .run(&state, org, move |conn| {
+            let (row, position) = service::book(conn, &caller, session, &request, turnaround)?;
+            let (row, resident) = queries::with_resident(conn, row.id)?;
+            let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
+            Answer::new(
+                StatusCode::CREATED,
+                &Booking::new(row, queries::resident_ref(&resident), position, loaner),
             )
         })
-        .await?;
-    Ok(answer.respond())
+        .await
 }
 
 /// A session's roster: confirmed, waitlisted (in order) and cancelled.

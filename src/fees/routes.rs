@@ -1,7 +1,7 @@
 //! `/api/v1/payments`, refunds, balances and the daily cash sheet.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use crate::bookings::service as booking_service;
 use crate::db::{BookingId, PaymentId, ResidentId, SessionId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::idempotency::{self, Answer};
+use crate::idempotency::{Answer, Idempotent};
 use crate::state::AppState;
 use crate::validate::required_text;
 
@@ -67,10 +67,9 @@ pub struct NewRefund {
 async fn take_payment(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
+    idempotent: Idempotent,
     body: ApiJson<NewPayment>,
 ) -> AppResult<HttpResponse> {
-    let key = idempotency::key_of(&req)?;
     let request = body.0;
     let amount = service::amount(request.amount)?;
     if request.method != "cash" {
@@ -79,28 +78,20 @@ async fn take_payment(
             "only cash is accepted for now",
         ));
     }
-    let fingerprint = serde_json::to_string(&request).unwrap_or_default();
     let parsed = service::PaymentRequest {
         booking: BookingId(request.booking_id),
         amount,
         allow_overpayment: request.allow_overpayment,
     };
-    let answer = state
-        .db(move |conn| {
-            idempotency::once(
-                conn,
-                caller.organisation_id,
-                key.as_deref(),
-                fingerprint.as_bytes(),
-                |conn| {
-                    let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
-                    let row = service::take_payment(conn, &caller, tz, &parsed)?;
-                    Answer::new(StatusCode::CREATED, &row)
-                },
-            )
+    let org = caller.organisation_id;
+    idempotent
+        .with_body(&request)?
+        .run(&state, org, move |conn| {
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            let row = service::take_payment(conn, &caller, tz, &parsed)?;
+            Answer::new(StatusCode::CREATED, &row)
         })
-        .await?;
-    Ok(answer.respond())
+        .await
 }
 
 /// Refund part or all of a payment. A refund is its own record with its own

@@ -1,7 +1,7 @@
 //! `/api/v1/tickets`: the consultation desk's queue.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,7 +21,7 @@ use crate::courses::types::topic_code;
 use crate::db::{AccountId, DbConnection, TicketId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
-use crate::idempotency::{self, Answer};
+use crate::idempotency::{Answer, Idempotent};
 use crate::pagination::{self, Page};
 use crate::state::AppState;
 use crate::validate::{Checker, optional_text, required_text};
@@ -85,29 +85,20 @@ pub(crate) fn detail(
 async fn create_ticket(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
+    idempotent: Idempotent,
     body: ApiJson<NewTicket>,
 ) -> AppResult<HttpResponse> {
-    let key = idempotency::key_of(&req)?;
     let request = body.0;
-    let fingerprint = serde_json::to_string(&request).unwrap_or_default();
-    let answer = state
-        .db(move |conn| {
-            idempotency::once(
-                conn,
-                caller.organisation_id,
-                key.as_deref(),
-                fingerprint.as_bytes(),
-                |conn| {
-                    let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
-                    let row = service::create(conn, &caller, &tz, &request)?;
-                    let ticket = sla::annotate(conn, caller.organisation_id, vec![row])?;
-                    Answer::new(StatusCode::CREATED, &ticket[0])
-                },
-            )
+    let org = caller.organisation_id;
+    idempotent
+        .with_body(&request)?
+        .run(&state, org, move |conn| {
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            let row = service::create(conn, &caller, &tz, &request)?;
+            let ticket = sla::annotate(conn, caller.organisation_id, vec![row])?;
+            Answer::new(StatusCode::CREATED, &ticket[0])
         })
-        .await?;
-    Ok(answer.respond())
+        .await
 }
 
 /// Find tickets. Volunteers see their own queue and the unassigned one.
