@@ -5,5 +5,5 @@ pub mod queries;
 pub mod routes;
 pub mod types;
 
-pub use queries::{by_caller, record, write};
-pub use types::AuditEntry;
+pub use queries::record;
+pub use types::Actor;

@@ -2,20 +2,31 @@
 
 use diesel::prelude::*;
 
-use super::types::{AuditEntry, AuditFilter, AuditRow};
+use super::types::{Actor, AuditFilter, AuditRow};
 use crate::db::schema::audit_log;
 use crate::db::{AccountId, DbConnection, OrganisationId};
 
-/// Appends an entry. Call inside the transaction of the write it describes.
-pub fn record(conn: &mut DbConnection, entry: AuditEntry<'_>) -> QueryResult<()> {
+/// Appends an entry: the one way to write the audit log. Call inside the
+/// transaction of the write it describes. `action` is `<entity>.<verb>`
+/// (e.g. `staff.create`); the summary is short and human, never a
+/// password, token or phone number.
+pub fn record(
+    conn: &mut DbConnection,
+    actor: impl Into<Actor>,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    summary: impl Into<String>,
+) -> QueryResult<()> {
+    let actor = actor.into();
     let row = AuditRow {
         id: uuid::Uuid::now_v7().to_string(),
-        organisation_id: entry.organisation_id,
-        actor_id: entry.actor_id,
-        action: entry.action.to_owned(),
-        entity: entry.entity.to_owned(),
-        entity_id: entry.entity_id,
-        summary: entry.summary,
+        organisation_id: actor.organisation,
+        actor_id: actor.account,
+        action: action.to_owned(),
+        entity: entity.to_owned(),
+        entity_id: entity_id.to_string(),
+        summary: summary.into(),
         created_at: chrono::Utc::now().naive_utc(),
     };
     diesel::insert_into(audit_log::table)
@@ -59,47 +70,4 @@ pub fn list(
         query = query.filter(audit_log::id.lt(cursor.to_string()));
     }
     query.load(conn)
-}
-
-/// Shorthand for [`record`]: one entry by an actor (`None` for the system).
-pub fn write(
-    conn: &mut DbConnection,
-    organisation: OrganisationId,
-    actor: Option<AccountId>,
-    action: &str,
-    entity: &str,
-    entity_id: impl ToString,
-    summary: impl Into<String>,
-) -> QueryResult<()> {
-    record(
-        conn,
-        AuditEntry {
-            organisation_id: organisation,
-            actor_id: actor,
-            action,
-            entity,
-            entity_id: entity_id.to_string(),
-            summary: summary.into(),
-        },
-    )
-}
-
-/// One entry by the authenticated caller.
-pub fn by_caller(
-    conn: &mut DbConnection,
-    caller: &crate::auth::Caller,
-    action: &str,
-    entity: &str,
-    entity_id: impl ToString,
-    summary: impl Into<String>,
-) -> QueryResult<()> {
-    write(
-        conn,
-        caller.organisation_id,
-        Some(caller.account_id),
-        action,
-        entity,
-        entity_id,
-        summary,
-    )
 }

@@ -8,18 +8,34 @@ use utoipa::ToSchema;
 use crate::db::schema::audit_log;
 use crate::db::{AccountId, OrganisationId};
 
-/// What a write appends to the log. `actor` is `None` for the system itself
-/// (bootstrap, CLI, background jobs).
-#[derive(Debug, Clone)]
-pub struct AuditEntry<'a> {
-    pub organisation_id: OrganisationId,
-    pub actor_id: Option<AccountId>,
-    /// `<entity>.<verb>`, e.g. `staff.create`.
-    pub action: &'a str,
-    pub entity: &'a str,
-    pub entity_id: String,
-    /// A short human summary; never a password, token or phone number.
-    pub summary: String,
+/// Who made a change: a member of staff of an organisation, or the system
+/// itself (bootstrap, CLI, background jobs) when `account` is `None`.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub organisation: OrganisationId,
+    pub account: Option<AccountId>,
+}
+
+impl Actor {
+    pub fn staff(organisation: OrganisationId, account: AccountId) -> Actor {
+        Actor {
+            organisation,
+            account: Some(account),
+        }
+    }
+
+    pub fn system(organisation: OrganisationId) -> Actor {
+        Actor {
+            organisation,
+            account: None,
+        }
+    }
+}
+
+impl From<&crate::auth::Caller> for Actor {
+    fn from(caller: &crate::auth::Caller) -> Actor {
+        Actor::staff(caller.organisation_id, caller.account_id)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -10,7 +10,6 @@ use super::loaners as pool;
 use super::queries;
 use super::service::{self, Seat};
 use super::types::{Booking, BookingStatus, Channel};
-use crate::audit;
 use crate::auth::Caller;
 use crate::db::{DbConnection, SeriesId};
 use crate::error::{AppError, AppResult};
@@ -86,7 +85,7 @@ pub fn enrol(
             pool::label(None),
         ));
     }
-    audit::by_caller(
+    crate::audit::record(
         conn,
         caller,
         "enrolment.create",

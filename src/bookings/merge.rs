@@ -6,7 +6,6 @@
 
 use super::queries;
 use super::service;
-use crate::audit;
 use crate::auth::Caller;
 use crate::db::{DbConnection, ResidentId};
 use crate::error::{AppError, AppResult};
@@ -62,7 +61,7 @@ pub fn merge(
     }
     residents::fill_from(conn, &survivor, &duplicate)?;
     residents::mark_merged(conn, duplicate.id, survivor.id)?;
-    audit::by_caller(
+    crate::audit::record(
         conn,
         caller,
         "resident.merge",

@@ -10,7 +10,6 @@ use super::reference;
 use super::types::{
     AttendanceMark, BookingRow, BookingStatus, Channel, NewBooking, NoLoaner, ResidentToCall,
 };
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::Role;
 use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
@@ -29,10 +28,9 @@ pub fn audit(
     id: BookingId,
     summary: String,
 ) -> AppResult<()> {
-    audit::write(
+    crate::audit::record(
         conn,
-        organisation,
-        Some(actor),
+        crate::audit::Actor::staff(organisation, actor),
         action,
         "booking",
         id,
@@ -531,16 +529,13 @@ pub fn mark(
             &caller.account_id.to_string(),
         )?;
     }
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "attendance.mark",
-            entity: "session",
-            entity_id: session.id.to_string(),
-            summary: format!("{} attendance mark(s)", marks.len()),
-        },
+        caller,
+        "attendance.mark",
+        "session",
+        session.id.to_string(),
+        format!("{} attendance mark(s)", marks.len()),
     )?;
     Ok(marks.len())
 }
@@ -565,16 +560,13 @@ pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) ->
             ..Default::default()
         },
     )?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "session.close",
-            entity: "session",
-            entity_id: session.id.to_string(),
-            summary: format!("closed; {no_shows} no-show(s)"),
-        },
+        caller,
+        "session.close",
+        "session",
+        session.id.to_string(),
+        format!("closed; {no_shows} no-show(s)"),
     )?;
     Ok(no_shows)
 }

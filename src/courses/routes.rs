@@ -8,7 +8,6 @@ use super::queries;
 use super::types::{
     Course, CourseChanges, CourseFilter, CourseInput, CourseRow, NewTopic, Topic, topic_code,
 };
-use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::{CourseId, DbConnection};
@@ -26,18 +25,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(archive_course)
         .service(list_topics)
         .service(create_topic);
-}
-
-fn audit(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    action: &str,
-    entity: &str,
-    id: String,
-    summary: String,
-) -> AppResult<()> {
-    audit::by_caller(conn, caller, action, entity, id, summary)?;
-    Ok(())
 }
 
 fn with_topics(conn: &mut DbConnection, row: CourseRow) -> AppResult<Course> {
@@ -74,7 +61,7 @@ async fn create_course(
                 row.id,
                 &topics.unwrap_or_default(),
             )?;
-            audit(
+            crate::audit::record(
                 conn,
                 &caller,
                 "course.create",
@@ -228,7 +215,7 @@ async fn change(
             if let Some(codes) = &topics {
                 queries::set_topics(conn, caller.organisation_id, id, codes)?;
             }
-            audit(
+            crate::audit::record(
                 conn,
                 &caller,
                 action,
@@ -285,7 +272,7 @@ async fn create_topic(
     let row = state
         .write(move |conn| {
             let row = queries::insert_topic(conn, caller.organisation_id, &code, &label)?;
-            audit(
+            crate::audit::record(
                 conn,
                 &caller,
                 "topic.create",

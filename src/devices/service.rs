@@ -8,7 +8,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::queries;
 use super::types::{DeviceRow, LoanRow, NewLoan};
-use crate::audit::{self, AuditEntry};
 use crate::auth::{Caller, Role, WRITERS};
 use crate::bookings::loaners as pool;
 use crate::bookings::queries as bookings;
@@ -89,16 +88,13 @@ pub fn create_device(
         &format!("added to the pool as {}", row.asset_tag),
         Some(caller.account_id),
     )?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "device.create",
-            entity: "device",
-            entity_id: row.id.to_string(),
-            summary: format!("added {} ({})", row.asset_tag, row.model),
-        },
+        caller,
+        "device.create",
+        "device",
+        row.id.to_string(),
+        format!("added {} ({})", row.asset_tag, row.model),
     )?;
     Ok(row)
 }
@@ -136,16 +132,13 @@ pub fn change_status(
         ),
         Some(caller.account_id),
     )?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "device.status",
-            entity: "device",
-            entity_id: id.to_string(),
-            summary: format!("{} → {to}", row.status),
-        },
+        caller,
+        "device.status",
+        "device",
+        id.to_string(),
+        format!("{} → {to}", row.status),
     )?;
     queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("device"))
 }
@@ -258,16 +251,13 @@ pub fn lend(
         &format!("lent until {}", due_at),
         Some(caller.account_id),
     )?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "loan.create",
-            entity: "loan",
-            entity_id: row.id.to_string(),
-            summary: format!("lent {}", device.asset_tag),
-        },
+        caller,
+        "loan.create",
+        "loan",
+        row.id.to_string(),
+        format!("lent {}", device.asset_tag),
     )?;
     Ok(row)
 }
@@ -312,16 +302,13 @@ pub fn return_loan(
         &format!("returned: {condition}"),
         Some(caller.account_id),
     )?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: caller.organisation_id,
-            actor_id: Some(caller.account_id),
-            action: "loan.return",
-            entity: "loan",
-            entity_id: id.to_string(),
-            summary: format!("returned to {to}"),
-        },
+        caller,
+        "loan.return",
+        "loan",
+        id.to_string(),
+        format!("returned to {to}"),
     )?;
     queries::find_loan(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("loan"))
 }

@@ -6,7 +6,6 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::queries::{self, PaymentRow};
-use crate::audit;
 use crate::auth::Caller;
 use crate::bookings::{queries as bookings, service as booking_service};
 use crate::db::{BookingId, DbConnection, PaymentId, VenueId};
@@ -85,7 +84,7 @@ pub fn take_payment(
         created_at: Utc::now().naive_utc(),
     };
     queries::insert(conn, &row)?;
-    audit::by_caller(
+    crate::audit::record(
         conn,
         caller,
         "payment.create",
@@ -148,7 +147,7 @@ pub fn refund(
         ..payment
     };
     queries::insert(conn, &row)?;
-    audit::by_caller(
+    crate::audit::record(
         conn,
         caller,
         "payment.refund",

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{Organisation, queries};
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::Role;
 use crate::calendar::{self, OpeningHours, WEEKDAYS};
@@ -94,16 +93,13 @@ async fn update_organisation(
                 name.as_deref(),
                 timezone.as_deref(),
             )?;
-            audit::record(
+            crate::audit::record(
                 conn,
-                AuditEntry {
-                    organisation_id: caller.organisation_id,
-                    actor_id: Some(caller.account_id),
-                    action: "organisation.update",
-                    entity: "organisation",
-                    entity_id: caller.organisation_id.to_string(),
-                    summary: format!("name {}, timezone {}", row.name, row.timezone),
-                },
+                &caller,
+                "organisation.update",
+                "organisation",
+                caller.organisation_id.to_string(),
+                format!("name {}, timezone {}", row.name, row.timezone),
             )?;
             Ok(row)
         })
@@ -183,16 +179,13 @@ async fn set_opening_hours(
     state
         .write(move |conn| {
             calendar::hours::replace_hours(conn, caller.organisation_id, &saved)?;
-            audit::record(
+            crate::audit::record(
                 conn,
-                AuditEntry {
-                    organisation_id: caller.organisation_id,
-                    actor_id: Some(caller.account_id),
-                    action: "organisation.opening_hours",
-                    entity: "organisation",
-                    entity_id: caller.organisation_id.to_string(),
-                    summary: format!("{} open day(s)", saved.len()),
-                },
+                &caller,
+                "organisation.opening_hours",
+                "organisation",
+                caller.organisation_id.to_string(),
+                format!("{} open day(s)", saved.len()),
             )?;
             Ok(())
         })

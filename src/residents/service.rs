@@ -8,30 +8,9 @@ use chrono::Utc;
 use super::names;
 use super::queries;
 use super::types::{Resident, ResidentChanges, ResidentRow, created_by, search_text};
-use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId};
 use crate::error::{AppError, AppResult};
-
-fn audit(
-    conn: &mut DbConnection,
-    organisation: OrganisationId,
-    actor: AccountId,
-    action: &str,
-    id: ResidentId,
-    summary: String,
-) -> AppResult<()> {
-    audit::write(
-        conn,
-        organisation,
-        Some(actor),
-        action,
-        "resident",
-        id,
-        summary,
-    )?;
-    Ok(())
-}
 
 /// Creates a resident from checked fields, refusing a likely duplicate
 /// unless confirmed. Shared with quick walk-in registration.
@@ -92,11 +71,11 @@ pub fn create(
         updated_at: now,
     };
     queries::insert(conn, &row)?;
-    audit(
+    crate::audit::record(
         conn,
-        organisation,
-        actor,
+        crate::audit::Actor::staff(organisation, actor),
         "resident.create",
+        "resident",
         row.id,
         format!("registered {}", row.display_name()),
     )?;
@@ -134,11 +113,11 @@ pub fn update(
         ));
     }
     let row = queries::update(conn, id, changes)?;
-    audit(
+    crate::audit::record(
         conn,
-        caller.organisation_id,
-        caller.account_id,
+        crate::audit::Actor::staff(caller.organisation_id, caller.account_id),
         "resident.update",
+        "resident",
         id,
         format!("updated {}", row.display_name()),
     )?;

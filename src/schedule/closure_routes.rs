@@ -9,7 +9,6 @@ use super::queries;
 use super::series_routes::context;
 use super::session_routes::answers;
 use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosure};
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::ClosureId;
@@ -81,16 +80,16 @@ async fn create_closure(
             let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
             let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
             let overlapping = queries::sessions_overlapping(conn, ctx.organisation, from, to)?;
-            audit::record(
+            crate::audit::record(
                 conn,
-                AuditEntry {
-                    organisation_id: ctx.organisation,
-                    actor_id: ctx.actor,
-                    action: "closure.create",
-                    entity: "closure",
-                    entity_id: row.id.to_string(),
-                    summary: format!("closed {starts_local} – {ends_local}: {}", row.reason),
+                crate::audit::Actor {
+                    organisation: ctx.organisation,
+                    account: ctx.actor,
                 },
+                "closure.create",
+                "closure",
+                row.id.to_string(),
+                format!("closed {starts_local} – {ends_local}: {}", row.reason),
             )?;
             Ok(ClosureCreated {
                 closure: row.into(),
@@ -150,16 +149,13 @@ async fn delete_closure(
         .write(move |conn| {
             let row = queries::delete_closure(conn, caller.organisation_id, id)?
                 .ok_or_else(|| AppError::not_found("closure"))?;
-            audit::record(
+            crate::audit::record(
                 conn,
-                AuditEntry {
-                    organisation_id: caller.organisation_id,
-                    actor_id: Some(caller.account_id),
-                    action: "closure.delete",
-                    entity: "closure",
-                    entity_id: id.to_string(),
-                    summary: format!("removed closure {}", row.reason),
-                },
+                &caller,
+                "closure.delete",
+                "closure",
+                id.to_string(),
+                format!("removed closure {}", row.reason),
             )?;
             Ok(())
         })

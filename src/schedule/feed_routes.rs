@@ -14,10 +14,9 @@ use super::queries;
 use super::series_routes::org_context;
 use super::session_routes::answers;
 use super::types::{Session, SessionFilter};
-use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{AccountId, DbConnection, VenueId};
+use crate::db::{AccountId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::venues::queries as venues;
@@ -44,18 +43,6 @@ pub struct FeedQuery {
     pub token: String,
 }
 
-fn record(conn: &mut DbConnection, caller: &Caller, entity: &str, target: &str) -> AppResult<()> {
-    audit::by_caller(
-        conn,
-        caller,
-        "calendar_feed.rotate",
-        entity,
-        target,
-        "issued a new calendar feed link; the old one stops working",
-    )?;
-    Ok(())
-}
-
 /// Issue (or rotate) a venue's calendar feed link.
 #[utoipa::path(
     tag = "schedule",
@@ -80,7 +67,14 @@ async fn rotate_venue_feed(
                 .ok_or_else(|| AppError::not_found("venue"))?;
             let token =
                 queries::rotate_feed(conn, caller.organisation_id, "venue", &id.to_string())?;
-            record(conn, &caller, "venue", &id.to_string())?;
+            crate::audit::record(
+                conn,
+                &caller,
+                "calendar_feed.rotate",
+                "venue",
+                id.to_string(),
+                "issued a new calendar feed link; the old one stops working",
+            )?;
             Ok(token)
         })
         .await?;
@@ -103,7 +97,14 @@ async fn rotate_my_feed(state: web::Data<AppState>, caller: Caller) -> AppResult
         .write(move |conn| {
             let token =
                 queries::rotate_feed(conn, caller.organisation_id, "instructor", &me.to_string())?;
-            record(conn, &caller, "staff_account", &me.to_string())?;
+            crate::audit::record(
+                conn,
+                &caller,
+                "calendar_feed.rotate",
+                "staff_account",
+                me.to_string(),
+                "issued a new calendar feed link; the old one stops working",
+            )?;
             Ok(token)
         })
         .await?;

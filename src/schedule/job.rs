@@ -7,7 +7,6 @@ use chrono::Utc;
 
 use super::queries;
 use super::service::{self, Context};
-use crate::audit::{self, AuditEntry};
 use crate::config::ScheduleSettings;
 use crate::db::{DbConnection, write_tx};
 use crate::error::AppError;
@@ -65,16 +64,13 @@ fn extend_claimed(conn: &mut DbConnection, settings: &ScheduleSettings) -> Resul
             let report =
                 service::sync_series(conn, &ctx, &mut row, &exceptions, &instructors, through)?;
             if !report.added.is_empty() {
-                audit::record(
+                crate::audit::record(
                     conn,
-                    AuditEntry {
-                        organisation_id: row.organisation_id,
-                        actor_id: None,
-                        action: "series.extend",
-                        entity: "series",
-                        entity_id: row.id.to_string(),
-                        summary: format!("{} sessions added up to {through}", report.added.len()),
-                    },
+                    crate::audit::Actor::system(row.organisation_id),
+                    "series.extend",
+                    "series",
+                    row.id.to_string(),
+                    format!("{} sessions added up to {through}", report.added.len()),
                 )?;
             }
             Ok::<_, AppError>(report.added.len())

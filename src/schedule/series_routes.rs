@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::queries;
 use super::service::{self, Context};
 use super::types::{Series, SeriesFilter, SeriesInput, SeriesRow, SeriesSaved};
-use crate::audit;
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::{AccountId, DbConnection, OrganisationId, SeriesId};
@@ -50,25 +49,6 @@ fn answer(conn: &mut DbConnection, ctx: &Context, row: SeriesRow) -> AppResult<S
     Ok(Series::new(row, ctx.tz.name(), instructors, exceptions))
 }
 
-fn audit(
-    conn: &mut DbConnection,
-    ctx: &Context,
-    action: &str,
-    id: SeriesId,
-    summary: String,
-) -> AppResult<()> {
-    audit::write(
-        conn,
-        ctx.organisation,
-        ctx.actor,
-        action,
-        "series",
-        id,
-        summary,
-    )?;
-    Ok(())
-}
-
 /// Create a series; its sessions are stored up to the scheduling horizon.
 #[utoipa::path(
     tag = "schedule",
@@ -104,10 +84,11 @@ async fn create_series(
                 &instructors,
                 ctx.horizon_end(),
             )?;
-            audit(
+            crate::audit::record(
                 conn,
                 &ctx,
                 "series.create",
+                "series",
                 row.id,
                 format!(
                     "created series {} ({} sessions)",
@@ -229,10 +210,11 @@ async fn update_series(
                 &instructors,
                 ctx.horizon_end(),
             )?;
-            audit(
+            crate::audit::record(
                 conn,
                 &ctx,
                 "series.update",
+                "series",
                 id,
                 format!(
                     "edited series: {} added, {} updated, {} removed, {} kept",

@@ -540,6 +540,15 @@ pub fn local_span(
     ))
 }
 
+impl From<&Context> for crate::audit::Actor {
+    fn from(ctx: &Context) -> crate::audit::Actor {
+        crate::audit::Actor {
+            organisation: ctx.organisation,
+            account: ctx.actor,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use super::queries::{self, SessionChanges};
 use super::series_routes::context;
 use super::service::{self};
 pub use super::sessions::answers;
-use super::sessions::{self, audit, one, scheduled};
+use super::sessions::{self, one, scheduled};
 use super::types::{
     MoveSession, NewSession, ResizeSession, Session, SessionFilter, SetInstructors,
 };
@@ -245,10 +245,11 @@ async fn resize_session(
                     format!("{booked} seats are booked: the capacity cannot go below {booked}"),
                 ));
             }
-            audit(
+            crate::audit::record(
                 conn,
                 &ctx,
                 "session.resize",
+                "session",
                 id,
                 format!("capacity {} → {capacity}", row.capacity),
             )?;
@@ -296,10 +297,11 @@ async fn set_instructors(
                     ..Default::default()
                 },
             )?;
-            audit(
+            crate::audit::record(
                 conn,
                 &ctx,
                 "session.instructors",
+                "session",
                 id,
                 format!("{} instructor(s)", instructors.len()),
             )?;

@@ -7,7 +7,6 @@ use chrono::{Duration, Utc};
 
 use super::service::{self, Context, DEFAULT_OPENS_DAYS_BEFORE, MAX_FEE_YEN};
 use super::types::{MoveSession, NewSession, Session, SessionRow};
-use crate::audit;
 use crate::db::{DbConnection, SessionId};
 use crate::error::{AppError, AppResult};
 use crate::validate::{Checker, optional_text, positive, yen};
@@ -41,25 +40,6 @@ pub fn one(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult<S
         .ok_or_else(|| AppError::not_found("session"))
 }
 
-pub fn audit(
-    conn: &mut DbConnection,
-    ctx: &Context,
-    action: &str,
-    id: SessionId,
-    summary: String,
-) -> AppResult<()> {
-    audit::write(
-        conn,
-        ctx.organisation,
-        ctx.actor,
-        action,
-        "session",
-        id,
-        summary,
-    )?;
-    Ok(())
-}
-
 /// The session, if it is still scheduled (409 `invalid_state` otherwise).
 pub fn scheduled(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult<SessionRow> {
     let row = queries::find_session(conn, ctx.organisation, id)?
@@ -90,13 +70,15 @@ pub fn mark_cancelled(
             ..Default::default()
         },
     )?;
-    audit(
+    crate::audit::record(
         conn,
         ctx,
         "session.cancel",
+        "session",
         id,
         format!("cancelled: {reason}; {bookings_cancelled} booking(s) cancelled"),
-    )
+    )?;
+    Ok(())
 }
 
 /// Creates a one-off session (no series) from a request.
@@ -194,10 +176,11 @@ pub fn create_one_off(
     };
     queries::insert_session(conn, &row)?;
     queries::set_session_instructors(conn, row.id, &instructors)?;
-    audit(
+    crate::audit::record(
         conn,
         ctx,
         "session.create",
+        "session",
         row.id,
         format!("one-off {} on {}", course.title, req.date),
     )?;
@@ -252,10 +235,11 @@ pub fn move_session(
             ..Default::default()
         },
     )?;
-    audit(
+    crate::audit::record(
         conn,
         ctx,
         "session.move",
+        "session",
         id,
         format!("moved to {date} {start}–{end}"),
     )?;

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::queries::{self, AccountChanges};
 use super::types::{ChangeOwnPassword, StaffAccount};
-use crate::audit::{self, AuditEntry};
 use crate::auth::{PendingCaller, password, queries as auth_queries};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
@@ -101,16 +100,13 @@ async fn change_own_password(
             };
             queries::update(conn, caller.organisation_id, caller.account_id, changes)?;
             auth_queries::revoke_sessions_of(conn, caller.account_id, Some(caller.session_id))?;
-            audit::record(
+            crate::audit::record(
                 conn,
-                AuditEntry {
-                    organisation_id: caller.organisation_id,
-                    actor_id: Some(caller.account_id),
-                    action: "staff.password_change",
-                    entity: "staff_account",
-                    entity_id: caller.account_id.to_string(),
-                    summary: "changed own password; other sessions revoked".into(),
-                },
+                &caller,
+                "staff.password_change",
+                "staff_account",
+                caller.account_id.to_string(),
+                "changed own password; other sessions revoked",
             )?;
             Ok(())
         })

@@ -7,7 +7,6 @@ use secrecy::SecretString;
 
 use super::queries::{self, AccountChanges};
 use super::types::{AccountRow, Email, NewAccountRow, PersonName, Role, optional_text};
-use crate::audit::{self, AuditEntry};
 use crate::auth::password::NewPassword;
 use crate::db::{AccountId, DbConnection, OrganisationId};
 use crate::error::{AppError, AppResult, FieldError};
@@ -102,16 +101,16 @@ pub fn create(
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => email_taken(),
         other => other.into(),
     })?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: organisation,
-            actor_id: actor,
-            action: "staff.create",
-            entity: "staff_account",
-            entity_id: row.id.to_string(),
-            summary: format!("created {} as {}", row.email, row.role),
+        crate::audit::Actor {
+            organisation,
+            account: actor,
         },
+        "staff.create",
+        "staff_account",
+        row.id.to_string(),
+        format!("created {} as {}", row.email, row.role),
     )?;
     Ok(row)
 }
@@ -141,16 +140,13 @@ pub fn change(
         ));
     }
     let row = queries::update(conn, organisation, target, changes)?;
-    audit::record(
+    crate::audit::record(
         conn,
-        AuditEntry {
-            organisation_id: organisation,
-            actor_id: Some(actor),
-            action,
-            entity: "staff_account",
-            entity_id: target.to_string(),
-            summary,
-        },
+        crate::audit::Actor::staff(organisation, actor),
+        action,
+        "staff_account",
+        target.to_string(),
+        summary,
     )?;
     Ok(row)
 }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::service;
-use crate::audit;
 use crate::auth::Caller;
 use crate::calendar::WEEKDAYS;
 use crate::db::schema::{staff_accounts, volunteer_duty, volunteer_rotation, volunteer_skills};
@@ -191,7 +190,7 @@ pub fn set_duty(
             ))
             .execute(conn)?;
     }
-    audit::by_caller(
+    crate::audit::record(
         conn,
         caller,
         "staff.duty",

@@ -5,23 +5,11 @@ use chrono::Utc;
 
 use super::queries::{self, TicketChanges};
 use super::types::{CHANNELS, NewTicket, PRIORITIES, TicketRow, TicketStatus};
-use crate::audit;
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, ResidentId, TicketId, VenueId};
 use crate::error::{AppError, AppResult};
 use crate::residents::names;
 use crate::validate::{Checker, optional_text, required_text};
-
-fn audit(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    action: &str,
-    id: TicketId,
-    summary: String,
-) -> AppResult<()> {
-    audit::by_caller(conn, caller, action, "ticket", id, summary)?;
-    Ok(())
-}
 
 /// Takes a question. Call inside a write transaction.
 pub fn create(
@@ -182,10 +170,11 @@ pub fn create(
             Some(caller.account_id),
         )?;
     }
-    audit(
+    crate::audit::record(
         conn,
         caller,
         "ticket.create",
+        "ticket",
         row.id,
         format!("{} via {} ({})", row.category, row.channel, row.status),
     )?;
@@ -260,10 +249,11 @@ pub fn transition(
         note,
         Some(caller.account_id),
     )?;
-    audit(
+    crate::audit::record(
         conn,
         caller,
         "ticket.transition",
+        "ticket",
         id,
         format!("{} → {}", from.as_str(), to.as_str()),
     )?;
@@ -331,10 +321,11 @@ pub fn assign(
         Some(&body),
         Some(caller.account_id),
     )?;
-    audit(
+    crate::audit::record(
         conn,
         caller,
         "ticket.assign",
+        "ticket",
         id,
         format!("assigned to {}", person.email),
     )?;
@@ -379,12 +370,13 @@ pub fn note(
             )?;
         }
     }
-    audit(
+    crate::audit::record(
         conn,
         caller,
         if reply { "ticket.reply" } else { "ticket.note" },
+        "ticket",
         id,
-        "added to the timeline".into(),
+        "added to the timeline",
     )?;
     queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
 }
@@ -448,10 +440,11 @@ pub fn merge(
         Some(&format!("merged into {}", survivor.id)),
         Some(caller.account_id),
     )?;
-    audit(
+    crate::audit::record(
         conn,
         caller,
         "ticket.merge",
+        "ticket",
         duplicate.id,
         format!("merged into {}", survivor.id),
     )?;
@@ -493,7 +486,7 @@ pub fn link(
         Some("linked to a resident or booking"),
         Some(caller.account_id),
     )?;
-    audit(conn, caller, "ticket.link", id, "linked".into())?;
+    crate::audit::record(conn, caller, "ticket.link", "ticket", id, "linked")?;
     queries::find(conn, caller.organisation_id, id)?.ok_or_else(|| AppError::not_found("ticket"))
 }
 

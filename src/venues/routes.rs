@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use super::queries;
 use super::types::{Venue, VenueChanges, VenueFilter, VenueInput};
-use crate::audit;
 use crate::auth::{Caller, WRITERS};
 use crate::db::VenueId;
 use crate::error::{AppError, AppResult, Problem};
@@ -44,10 +43,11 @@ async fn create_venue(
     let row = state
         .write(move |conn| {
             let row = queries::insert(conn, caller.organisation_id, changes)?;
-            audit(
+            crate::audit::record(
                 conn,
                 &caller,
                 "venue.create",
+                "venue",
                 row.id,
                 format!("created venue {}", row.name),
             )?;
@@ -55,17 +55,6 @@ async fn create_venue(
         })
         .await?;
     Ok(HttpResponse::Created().json(Venue::from(row)))
-}
-
-fn audit(
-    conn: &mut crate::db::DbConnection,
-    caller: &Caller,
-    action: &str,
-    id: VenueId,
-    summary: String,
-) -> AppResult<()> {
-    audit::by_caller(conn, caller, action, "venue", id, summary)?;
-    Ok(())
 }
 
 /// List venues.
@@ -189,7 +178,14 @@ async fn change(
         .write(move |conn| {
             let row = queries::update(conn, caller.organisation_id, id, changes)?
                 .ok_or_else(|| AppError::not_found("venue"))?;
-            audit(conn, &caller, action, id, format!("{action} {}", row.name))?;
+            crate::audit::record(
+                conn,
+                &caller,
+                action,
+                "venue",
+                id,
+                format!("{action} {}", row.name),
+            )?;
             Ok(row)
         })
         .await?;
