@@ -67,14 +67,7 @@ async fn world(app: &TestApp) -> World {
             .await;
         residents.push(r["id"].as_str().unwrap().to_owned());
     }
-    let booking = app
-        .post_ok(
-            &format!("/api/v1/sessions/{session}/bookings"),
-            &app.admin_token,
-            &json!({"resident_id": residents[0], "channel": "phone"}),
-            201,
-        )
-        .await;
+    let booking = app.book_ok(&session, &residents[0]).await;
     app.post_ok(
         "/api/v1/payments",
         &app.admin_token,

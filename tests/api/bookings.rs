@@ -12,56 +12,6 @@ use crate::helpers::{
     ADMIN_PASSWORD, Db, TestApp, assert_problem, db_tests, seed_organisation, spawn_app,
 };
 
-async fn session(app: &TestApp, capacity: i64, extra: Value) -> String {
-    let venue = app
-        .post_ok(
-            "/api/v1/venues",
-            &app.admin_token,
-            &json!({"name": format!("会場 {}", uuid::Uuid::now_v7()), "default_capacity": 20}),
-            201,
-        )
-        .await;
-    let course = app
-        .post_ok("/api/v1/courses", &app.admin_token, &json!({"title": "スマホ教室", "kind": "class", "default_fee_yen": 100, "default_length_minutes": 120}), 201)
-        .await;
-    let mut body = json!({"course_id": course["id"], "venue_id": venue["id"], "date": Utc::now().date_naive() + Duration::days(5),
-                          "start_time": "14:00", "capacity": capacity, "loaner_fee_yen": 200});
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    app.post_ok("/api/v1/sessions", &app.admin_token, &body, 201)
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn residents(app: &TestApp, n: usize) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let r = app
-            .post_ok(
-                "/api/v1/residents",
-                &app.admin_token,
-                &json!({"family_name": "住民", "given_name": format!("{i}"), "family_name_kana": "じゅうみん", "given_name_kana": "いち",
-                        "confirm_new_person": true}),
-                201,
-            )
-            .await;
-        ids.push(r["id"].as_str().unwrap().to_owned());
-    }
-    ids
-}
-
-async fn book(app: &TestApp, session: &str, resident: &str) -> reqwest::Response {
-    app.post(
-        &format!("/api/v1/sessions/{session}/bookings"),
-        &app.admin_token,
-        &json!({"resident_id": resident, "channel": "phone"}),
-    )
-    .await
-}
-
 async fn get_session(app: &TestApp, id: &str) -> Value {
     app.get_ok(&format!("/api/v1/sessions/{id}"), &app.admin_token)
         .await
@@ -82,8 +32,8 @@ async fn a_coordinator_books_a_resident_and_reads_them_a_reference(db: Db) {
     let (coordinator, token) = app
         .staff_with_token("coord@kita.example", "coordinator")
         .await;
-    let s = session(&app, 20, json!({})).await;
-    let r = residents(&app, 1).await;
+    let s = app.session_ok(20, json!({})).await;
+    let r = app.residents_ok(1).await;
     let res = app
         .post(&format!("/api/v1/sessions/{s}/bookings"), &token, &json!({"resident_id": r[0], "channel": "phone", "needs_loaner": true, "if_no_loaner": "waitlist", "notes": "スマホなし"}))
         .await;
@@ -121,7 +71,7 @@ async fn a_coordinator_books_a_resident_and_reads_them_a_reference(db: Db) {
     assert_eq!(history.as_array().unwrap().len(), 1);
 
     let before = app.audit_count();
-    assert_problem(book(&app, &s, &r[0]).await, 409, "already_booked").await;
+    assert_problem(app.book(&s, &r[0]).await, 409, "already_booked").await;
     assert_eq!(app.audit_count(), before);
     assert_eq!(
         get_session(&app, &s).await["seats_taken"],
@@ -132,15 +82,15 @@ async fn a_coordinator_books_a_resident_and_reads_them_a_reference(db: Db) {
 
 async fn a_full_session_puts_the_resident_on_the_waitlist(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 2, json!({})).await;
-    let r = residents(&app, 4).await;
+    let s = app.session_ok(2, json!({})).await;
+    let r = app.residents_ok(4).await;
     for id in &r[..2] {
-        assert_eq!(book(&app, &s, id).await.status(), 201);
+        assert_eq!(app.book(&s, id).await.status(), 201);
     }
-    let third: Value = book(&app, &s, &r[2]).await.json().await.unwrap();
+    let third: Value = app.book(&s, &r[2]).await.json().await.unwrap();
     assert_eq!(third["status"], "waitlisted");
     assert_eq!(third["waitlist_position"], 1);
-    let fourth: Value = book(&app, &s, &r[3]).await.json().await.unwrap();
+    let fourth: Value = app.book(&s, &r[3]).await.json().await.unwrap();
     assert_eq!(fourth["waitlist_position"], 2);
     let view = get_session(&app, &s).await;
     assert_eq!(
@@ -172,18 +122,18 @@ async fn a_full_session_puts_the_resident_on_the_waitlist(db: Db) {
     assert_eq!(positions, [1, 2], "lists show positions too");
 
     // Without a waitlist a full session refuses.
-    let closed = session(&app, 1, json!({"waitlist_enabled": false})).await;
-    assert_eq!(book(&app, &closed, &r[0]).await.status(), 201);
-    assert_problem(book(&app, &closed, &r[1]).await, 409, "session_full").await;
+    let closed = app.session_ok(1, json!({"waitlist_enabled": false})).await;
+    assert_eq!(app.book(&closed, &r[0]).await.status(), 201);
+    assert_problem(app.book(&closed, &r[1]).await, 409, "session_full").await;
 }
 
 async fn cancelling_frees_the_seat_for_the_first_on_the_waitlist(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 1, json!({})).await;
-    let r = residents(&app, 3).await;
-    let first: Value = book(&app, &s, &r[0]).await.json().await.unwrap();
-    let second: Value = book(&app, &s, &r[1]).await.json().await.unwrap();
-    let third: Value = book(&app, &s, &r[2]).await.json().await.unwrap();
+    let s = app.session_ok(1, json!({})).await;
+    let r = app.residents_ok(3).await;
+    let first: Value = app.book(&s, &r[0]).await.json().await.unwrap();
+    let second: Value = app.book(&s, &r[1]).await.json().await.unwrap();
+    let third: Value = app.book(&s, &r[2]).await.json().await.unwrap();
     let id = first["id"].as_str().unwrap();
     let res = app
         .post_ok(
@@ -255,10 +205,10 @@ async fn cancelling_frees_the_seat_for_the_first_on_the_waitlist(db: Db) {
 
 async fn cancelling_a_session_cancels_its_bookings_and_lists_whom_to_call(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 1, json!({})).await;
-    let r = residents(&app, 2).await;
-    book(&app, &s, &r[0]).await;
-    book(&app, &s, &r[1]).await;
+    let s = app.session_ok(1, json!({})).await;
+    let r = app.residents_ok(2).await;
+    app.book(&s, &r[0]).await;
+    app.book(&s, &r[1]).await;
     let res = app
         .post_ok(
             &format!("/api/v1/sessions/{s}/cancel"),
@@ -276,7 +226,7 @@ async fn cancelling_a_session_cancels_its_bookings_and_lists_whom_to_call(db: Db
         .await;
     assert_eq!(roster["cancelled"].as_array().unwrap().len(), 2);
     assert_eq!(roster["seats_taken"], 0);
-    assert_problem(book(&app, &s, &r[0]).await, 409, "session_not_bookable").await;
+    assert_problem(app.book(&s, &r[0]).await, 409, "session_not_bookable").await;
 }
 
 async fn the_booking_window_is_enforced_unless_overridden_with_a_reason(db: Db) {
@@ -286,8 +236,8 @@ async fn the_booking_window_is_enforced_unless_overridden_with_a_reason(db: Db) 
         .post_ok("/api/v1/sessions", &app.admin_token, &json!({"course_id": course, "venue_id": venue, "date": Utc::now().date_naive() + Duration::days(60), "start_time": "10:00", "booking_opens_days_before": 7}), 201)
         .await;
     let id = far["id"].as_str().unwrap();
-    let r = residents(&app, 1).await;
-    assert_problem(book(&app, id, &r[0]).await, 409, "booking_not_open").await;
+    let r = app.residents_ok(1).await;
+    assert_problem(app.book(id, &r[0]).await, 409, "booking_not_open").await;
     let res = app
         .post(&format!("/api/v1/sessions/{id}/bookings"), &app.admin_token, &json!({"resident_id": r[0], "channel": "counter", "override_window_reason": "民生委員からの依頼"}))
         .await;
@@ -298,7 +248,7 @@ async fn the_booking_window_is_enforced_unless_overridden_with_a_reason(db: Db) 
         .post_ok("/api/v1/sessions", &app.admin_token, &json!({"course_id": course, "venue_id": venue, "date": Utc::now().date_naive() + Duration::days(2), "start_time": "10:00", "booking_closes_minutes_before": 7 * 24 * 60}), 201)
         .await;
     assert_problem(
-        book(&app, soon["id"].as_str().unwrap(), &r[0]).await,
+        app.book(soon["id"].as_str().unwrap(), &r[0]).await,
         409,
         "booking_closed",
     )
@@ -307,8 +257,8 @@ async fn the_booking_window_is_enforced_unless_overridden_with_a_reason(db: Db) 
 
 async fn bad_bookings_are_refused_and_change_nothing(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 5, json!({})).await;
-    let r = residents(&app, 1).await;
+    let s = app.session_ok(5, json!({})).await;
+    let r = app.residents_ok(1).await;
     let before = app.audit_count();
     for (body, status, code) in [
         (
@@ -362,7 +312,7 @@ async fn bad_bookings_are_refused_and_change_nothing(db: Db) {
     );
 
     // Another organisation can neither book Kita's sessions nor see its bookings.
-    let booked: Value = book(&app, &s, &r[0]).await.json().await.unwrap();
+    let booked: Value = app.book(&s, &r[0]).await.json().await.unwrap();
     let (_, minami) = seed_organisation(&app.pool, "Minami", "admin@minami.example");
     let token = app.login_ok(&minami, ADMIN_PASSWORD).await["access_token"]
         .as_str()
@@ -414,8 +364,8 @@ async fn bad_bookings_are_refused_and_change_nothing(db: Db) {
 
 async fn a_retried_booking_with_one_idempotency_key_books_once(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 5, json!({})).await;
-    let r = residents(&app, 2).await;
+    let s = app.session_ok(5, json!({})).await;
+    let r = app.residents_ok(2).await;
     let send = |resident: &str| {
         app.client
             .post(app.url(&format!("/api/v1/sessions/{s}/bookings")))
@@ -438,8 +388,8 @@ async fn a_retried_booking_with_one_idempotency_key_books_once(db: Db) {
 
 async fn fifty_parallel_retries_with_one_key_create_one_booking(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 5, json!({})).await;
-    let r = residents(&app, 1).await;
+    let s = app.session_ok(5, json!({})).await;
+    let r = app.residents_ok(1).await;
     let body = json!({"resident_id": r[0], "channel": "phone"});
     let requests = (0..50).map(|_| {
         app.client
@@ -468,9 +418,9 @@ async fn fifty_parallel_retries_with_one_key_create_one_booking(db: Db) {
 
 async fn two_hundred_parallel_bookings_never_put_a_21st_person_in_the_room(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 20, json!({})).await;
-    let r = residents(&app, 200).await;
-    let answers = futures::future::join_all(r.iter().map(|id| book(&app, &s, id))).await;
+    let s = app.session_ok(20, json!({})).await;
+    let r = app.residents_ok(200).await;
+    let answers = futures::future::join_all(r.iter().map(|id| app.book(&s, id))).await;
     let mut positions = Vec::new();
     let mut confirmed = 0;
     for res in answers {
@@ -502,11 +452,11 @@ async fn two_hundred_parallel_bookings_never_put_a_21st_person_in_the_room(db: D
 
 async fn parallel_cancellations_and_bookings_keep_the_counter_true(db: Db) {
     let app = spawn_app(db).await;
-    let s = session(&app, 10, json!({})).await;
-    let r = residents(&app, 30).await;
+    let s = app.session_ok(10, json!({})).await;
+    let r = app.residents_ok(30).await;
     let mut booked = Vec::new();
     for id in &r[..15] {
-        let b: Value = book(&app, &s, id).await.json().await.unwrap();
+        let b: Value = app.book(&s, id).await.json().await.unwrap();
         booked.push(b["id"].as_str().unwrap().to_owned());
     }
     let reason = json!({"reason": "都合"});
@@ -517,7 +467,7 @@ async fn parallel_cancellations_and_bookings_keep_the_counter_true(db: Db) {
     let cancels = paths
         .iter()
         .map(|path| app.post(path, &app.admin_token, &reason));
-    let bookings_ = r[15..].iter().map(|id| book(&app, &s, id));
+    let bookings_ = r[15..].iter().map(|id| app.book(&s, id));
     let (c, b) = tokio::join!(
         futures::future::join_all(cancels),
         futures::future::join_all(bookings_)
@@ -555,11 +505,13 @@ async fn instructors_take_attendance_add_walk_ins_and_close_their_session(db: Db
     let (_, sato_token) = app
         .staff_with_token("sato@kita.example", "instructor")
         .await;
-    let s = session(&app, 3, json!({"instructor_ids": [tanaka["id"]]})).await;
-    let r = residents(&app, 4).await;
+    let s = app
+        .session_ok(3, json!({"instructor_ids": [tanaka["id"]]}))
+        .await;
+    let r = app.residents_ok(4).await;
     let mut ids = Vec::new();
     for id in &r[..3] {
-        let b: Value = book(&app, &s, id).await.json().await.unwrap();
+        let b: Value = app.book(&s, id).await.json().await.unwrap();
         ids.push(b["id"].as_str().unwrap().to_owned());
     }
     let marks = json!({"marks": [{"booking_id": ids[0], "attendance": "present"}, {"booking_id": ids[1], "attendance": "late"}]});

@@ -297,6 +297,81 @@ impl TestApp {
         )
     }
 
+    /// A one-off session in five days at a venue of its own (capacity as
+    /// given, 100 yen, 200 yen with a loaner); `extra` overrides fields.
+    pub async fn session_ok(&self, capacity: i64, extra: Value) -> String {
+        let venue = self
+            .post_ok(
+                "/api/v1/venues",
+                &self.admin_token,
+                &json!({"name": format!("会場 {}", uuid::Uuid::now_v7()), "default_capacity": 20}),
+                201,
+            )
+            .await;
+        let course = self
+            .post_ok(
+                "/api/v1/courses",
+                &self.admin_token,
+                &json!({"title": "スマホ教室", "kind": "class", "default_fee_yen": 100, "default_length_minutes": 120}),
+                201,
+            )
+            .await;
+        let mut body = json!({"course_id": course["id"], "venue_id": venue["id"],
+                              "date": chrono::Utc::now().date_naive() + chrono::Duration::days(5),
+                              "start_time": "14:00", "capacity": capacity, "loaner_fee_yen": 200});
+        for (k, v) in extra.as_object().expect("extra fields are an object") {
+            body[k] = v.clone();
+        }
+        self.post_ok("/api/v1/sessions", &self.admin_token, &body, 201)
+            .await["id"]
+            .as_str()
+            .expect("session id")
+            .to_owned()
+    }
+
+    /// `n` residents 住民 0, 住民 1 … (new people, no duplicate check).
+    pub async fn residents_ok(&self, n: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            ids.push(self.resident_ok("住民", &i.to_string(), "じゅうみん").await);
+        }
+        ids
+    }
+
+    /// One new resident with the given family name, given name and family kana.
+    pub async fn resident_ok(&self, family: &str, given: &str, family_kana: &str) -> String {
+        self.post_ok(
+            "/api/v1/residents",
+            &self.admin_token,
+            &json!({"family_name": family, "given_name": given, "family_name_kana": family_kana, "given_name_kana": "いち",
+                    "confirm_new_person": true}),
+            201,
+        )
+        .await["id"]
+            .as_str()
+            .expect("resident id")
+            .to_owned()
+    }
+
+    /// Books a resident by phone, as the admin.
+    pub async fn book(&self, session: &str, resident: &str) -> reqwest::Response {
+        self.post(
+            &format!("/api/v1/sessions/{session}/bookings"),
+            &self.admin_token,
+            &json!({"resident_id": resident, "channel": "phone"}),
+        )
+        .await
+    }
+
+    /// Books a resident and asserts 201; returns the booking.
+    pub async fn book_ok(&self, session: &str, resident: &str) -> Value {
+        let res = self.book(session, resident).await;
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 201, "booking: {body}");
+        body
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
         self.client
             .patch(self.url(path))

@@ -47,19 +47,6 @@ async fn fixture(app: &TestApp, devices: usize, capacity: i64) -> Fixture {
     }
 }
 
-async fn resident(app: &TestApp, n: usize) -> String {
-    app.post_ok(
-        "/api/v1/residents",
-        &app.admin_token,
-        &json!({"family_name": "伊藤", "given_name": format!("{n}"), "family_name_kana": "いとう", "given_name_kana": "はな", "confirm_new_person": true}),
-        201,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn book_loaner(
     app: &TestApp,
     session: &str,
@@ -138,7 +125,7 @@ async fn the_pool_is_never_over_reserved_and_staff_choose_what_to_do(db: Db) {
     let f = fixture(&app, 2, 10).await;
     let mut reserved = Vec::new();
     for i in 0..2 {
-        let r = resident(&app, i).await;
+        let r = app.resident_ok("伊藤", &i.to_string(), "いとう").await;
         let b: Value = book_loaner(&app, &f.session, &r, None)
             .await
             .json()
@@ -148,7 +135,7 @@ async fn the_pool_is_never_over_reserved_and_staff_choose_what_to_do(db: Db) {
         assert_eq!(b["fee_due"], 300);
         reserved.push(b["id"].as_str().unwrap().to_owned());
     }
-    let third = resident(&app, 3).await;
+    let third = app.resident_ok("伊藤", &3.to_string(), "いとう").await;
     let problem = assert_problem(
         book_loaner(&app, &f.session, &third, None).await,
         409,
@@ -170,7 +157,7 @@ async fn the_pool_is_never_over_reserved_and_staff_choose_what_to_do(db: Db) {
         (without["loaner"].as_str(), without["fee_due"].as_i64()),
         (Some("none"), Some(100))
     );
-    let fourth = resident(&app, 4).await;
+    let fourth = app.resident_ok("伊藤", &4.to_string(), "いとう").await;
     let waiting: Value = book_loaner(&app, &f.session, &fourth, Some("waitlist"))
         .await
         .json()
@@ -208,7 +195,7 @@ async fn the_pool_is_never_over_reserved_and_staff_choose_what_to_do(db: Db) {
         )
         .await;
     }
-    let fifth = resident(&app, 5).await;
+    let fifth = app.resident_ok("伊藤", &5.to_string(), "いとう").await;
     assert_problem(
         book_loaner(&app, &f.session, &fifth, None).await,
         409,
@@ -228,7 +215,7 @@ async fn a_device_back_from_maintenance_serves_the_loaner_waitlist(db: Db) {
         200,
     )
     .await;
-    let r = resident(&app, 1).await;
+    let r = app.resident_ok("伊藤", &1.to_string(), "いとう").await;
     let waits: Value = book_loaner(&app, &f.session, &r, Some("waitlist"))
         .await
         .json()
@@ -256,7 +243,7 @@ async fn a_hundred_parallel_loaner_bookings_reserve_exactly_the_pool(db: Db) {
     let f = fixture(&app, 5, 200).await;
     let mut residents = Vec::new();
     for i in 0..100 {
-        residents.push(resident(&app, i).await);
+        residents.push(app.resident_ok("伊藤", &i.to_string(), "いとう").await);
     }
     let answers = futures::future::join_all(
         residents
@@ -304,7 +291,7 @@ async fn a_device_is_lent_returned_and_never_on_two_loans(db: Db) {
         200,
     )
     .await;
-    let r = resident(&app, 1).await;
+    let r = app.resident_ok("伊藤", &1.to_string(), "いとう").await;
     let booking: Value = book_loaner(&app, &f.session, &r, None)
         .await
         .json()
@@ -332,7 +319,7 @@ async fn a_device_is_lent_returned_and_never_on_two_loans(db: Db) {
             .await["status"],
         "loaned"
     );
-    let other = resident(&app, 2).await;
+    let other = app.resident_ok("伊藤", &2.to_string(), "いとう").await;
     let res = app
         .post("/api/v1/loans", &app.admin_token, &json!({"device_id": device, "resident_id": other, "due_on": Utc::now().date_naive() + Duration::days(7)}))
         .await;
@@ -370,7 +357,10 @@ async fn a_device_is_lent_returned_and_never_on_two_loans(db: Db) {
     // Take-home loans: many clerks at once, one device, one loan.
     let mut residents = Vec::new();
     for i in 0..12 {
-        residents.push(resident(&app, 10 + i).await);
+        residents.push(
+            app.resident_ok("伊藤", &(10 + i).to_string(), "いとう")
+                .await,
+        );
     }
     let due = Utc::now().date_naive() + Duration::days(1);
     let bodies: Vec<Value> = residents
@@ -430,8 +420,8 @@ async fn a_device_is_lent_returned_and_never_on_two_loans(db: Db) {
 async fn payments_refunds_and_the_cash_sheet_reconcile(db: Db) {
     let app = spawn_app(db).await;
     let f = fixture(&app, 1, 10).await;
-    let r1 = resident(&app, 1).await;
-    let r2 = resident(&app, 2).await;
+    let r1 = app.resident_ok("伊藤", &1.to_string(), "いとう").await;
+    let r2 = app.resident_ok("伊藤", &2.to_string(), "いとう").await;
     let with_loaner: Value = book_loaner(&app, &f.session, &r1, None)
         .await
         .json()
@@ -618,7 +608,7 @@ async fn payments_refunds_and_the_cash_sheet_reconcile(db: Db) {
 async fn a_retried_payment_is_recorded_once(db: Db) {
     let app = spawn_app(db).await;
     let f = fixture(&app, 1, 10).await;
-    let r = resident(&app, 1).await;
+    let r = app.resident_ok("伊藤", &1.to_string(), "いとう").await;
     let booking: Value = book_loaner(&app, &f.session, &r, None)
         .await
         .json()
@@ -661,7 +651,7 @@ async fn a_retried_payment_is_recorded_once(db: Db) {
 async fn parallel_payments_and_refunds_never_exceed_what_is_due_or_paid(db: Db) {
     let app = spawn_app(db).await;
     let f = fixture(&app, 1, 10).await;
-    let r = resident(&app, 1).await;
+    let r = app.resident_ok("伊藤", &1.to_string(), "いとう").await;
     let booking: Value = book_loaner(&app, &f.session, &r, None)
         .await
         .json()
