@@ -60,7 +60,7 @@ pub fn fully_visible(
             )
             .filter(session_instructors::account_id.eq(me))
             .filter(bookings::resident_id.eq_any(ids))
-            .filter(bookings::status.ne("cancelled"))
+            .filter(bookings::status.ne(crate::bookings::types::BookingStatus::Cancelled))
             .select(bookings::resident_id)
             .distinct()
             .load(conn)?,

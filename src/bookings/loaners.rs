@@ -147,7 +147,7 @@ pub fn promote_waiting(conn: &mut DbConnection, venue: VenueId) -> QueryResult<V
         .inner_join(bookings::table.on(bookings::id.eq(loaner_reservations::booking_id)))
         .filter(loaner_reservations::venue_id.eq(venue))
         .filter(loaner_reservations::status.eq("waitlisted"))
-        .filter(bookings::status.eq("confirmed"))
+        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Confirmed))
         .filter(loaner_reservations::ends_at.gt(now()))
         .order(loaner_reservations::created_at.asc())
         .select((

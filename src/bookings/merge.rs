@@ -43,7 +43,7 @@ pub fn merge(
     }
     let (mut moved, mut cancelled) = (0, 0);
     for booking in queries::of_resident(conn, duplicate.id)? {
-        let clash = booking.status != "cancelled"
+        let clash = booking.status != crate::bookings::types::BookingStatus::Cancelled
             && queries::active_booking(conn, booking.session_id, survivor.id)?.is_some();
         if clash {
             // Both records were booked into the same session: keep one seat.

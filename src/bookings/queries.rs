@@ -90,7 +90,7 @@ pub fn promote_first(
 ) -> QueryResult<Option<BookingId>> {
     let first: Option<BookingId> = bookings::table
         .filter(bookings::session_id.eq(session))
-        .filter(bookings::status.eq("waitlisted"))
+        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Waitlisted))
         .order(bookings::waitlist_seq.asc())
         .select(bookings::id)
         .first(conn)
@@ -103,10 +103,10 @@ pub fn promote_first(
     diesel::update(
         bookings::table
             .filter(bookings::id.eq(first))
-            .filter(bookings::status.eq("waitlisted")),
+            .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Waitlisted)),
     )
     .set((
-        bookings::status.eq("confirmed"),
+        bookings::status.eq(crate::bookings::types::BookingStatus::Confirmed),
         bookings::promoted_at.eq(now()),
         bookings::updated_at.eq(now()),
     ))
@@ -142,7 +142,10 @@ pub fn active_booking(
     bookings::table
         .filter(bookings::session_id.eq(session))
         .filter(bookings::resident_id.eq(resident))
-        .filter(bookings::status.eq_any(["confirmed", "waitlisted"]))
+        .filter(bookings::status.eq_any([
+            crate::bookings::types::BookingStatus::Confirmed,
+            crate::bookings::types::BookingStatus::Waitlisted,
+        ]))
         .select(BookingRow::as_select())
         .first(conn)
         .optional()
@@ -165,10 +168,10 @@ pub fn cancel(conn: &mut DbConnection, id: BookingId, reason: &str, by: &str) ->
     let updated = diesel::update(
         bookings::table
             .filter(bookings::id.eq(id))
-            .filter(bookings::status.ne("cancelled")),
+            .filter(bookings::status.ne(crate::bookings::types::BookingStatus::Cancelled)),
     )
     .set((
-        bookings::status.eq("cancelled"),
+        bookings::status.eq(crate::bookings::types::BookingStatus::Cancelled),
         bookings::cancel_reason.eq(reason),
         bookings::cancelled_by.eq(by),
         bookings::cancelled_at.eq(now()),
@@ -200,7 +203,7 @@ pub fn mark_no_shows(conn: &mut DbConnection, session: SessionId, by: &str) -> Q
     diesel::update(
         bookings::table
             .filter(bookings::session_id.eq(session))
-            .filter(bookings::status.eq("confirmed"))
+            .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Confirmed))
             .filter(bookings::attendance.is_null()),
     )
     .set((
@@ -237,12 +240,12 @@ pub fn with_resident(conn: &mut DbConnection, id: BookingId) -> QueryResult<Book
 
 /// Position on the waitlist: 1 + waitlisted bookings ahead of this one.
 pub fn waitlist_position(conn: &mut DbConnection, row: &BookingRow) -> QueryResult<Option<i64>> {
-    if row.status != "waitlisted" {
+    if row.status != crate::bookings::types::BookingStatus::Waitlisted {
         return Ok(None);
     }
     let ahead: i64 = bookings::table
         .filter(bookings::session_id.eq(row.session_id))
-        .filter(bookings::status.eq("waitlisted"))
+        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Waitlisted))
         .filter(bookings::waitlist_seq.lt(row.waitlist_seq.unwrap_or(0)))
         .count()
         .get_result(conn)?;
@@ -364,7 +367,7 @@ pub fn cancel_all(
 ) -> QueryResult<Vec<BookingWithResident>> {
     let active: Vec<BookingWithResident> = of_session(conn, session)?
         .into_iter()
-        .filter(|(b, _)| b.status != "cancelled")
+        .filter(|(b, _)| b.status != crate::bookings::types::BookingStatus::Cancelled)
         .collect();
     for (booking, _) in &active {
         cancel(conn, booking.id, reason, by)?;
@@ -386,14 +389,14 @@ pub fn waitlist_positions(
 ) -> QueryResult<std::collections::HashMap<String, i64>> {
     let sessions: Vec<String> = rows
         .iter()
-        .filter(|r| r.status == "waitlisted")
+        .filter(|r| r.status == crate::bookings::types::BookingStatus::Waitlisted)
         .map(|r| r.session_id.to_string())
         .collect();
     if sessions.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
     let waiting: Vec<(String, String)> = bookings::table
-        .filter(bookings::status.eq("waitlisted"))
+        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Waitlisted))
         .filter(bookings::session_id.eq_any(sessions))
         .order((bookings::session_id.asc(), bookings::waitlist_seq.asc()))
         .select((bookings::session_id, bookings::id))
@@ -470,7 +473,7 @@ pub fn future_bookings_of_enrolment(
     bookings::table
         .inner_join(sessions::table)
         .filter(bookings::enrolment_id.eq(enrolment.to_string()))
-        .filter(bookings::status.ne("cancelled"))
+        .filter(bookings::status.ne(crate::bookings::types::BookingStatus::Cancelled))
         .filter(sessions::starts_at.gt(now()))
         .select(bookings::id)
         .load::<BookingId>(conn)

@@ -12,8 +12,8 @@ use super::queries;
 use super::reference;
 use super::service;
 use super::types::{
-    AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, CancelBooking,
-    NewBooking, Roster, WalkIn,
+    AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, BookingStatus,
+    CancelBooking, NewBooking, Roster, WalkIn,
 };
 use crate::auth::Caller;
 use crate::auth::WRITERS;
@@ -148,15 +148,19 @@ async fn roster(
             for (row, resident) in all {
                 let who = queries::resident_ref(&resident);
                 let loaner = pool::label(loaners.get(&row.id.to_string()).map(String::as_str));
-                match row.status.as_str() {
-                    "confirmed" => roster.confirmed.push(Booking::new(row, who, None, loaner)),
-                    "waitlisted" => {
+                match row.status {
+                    BookingStatus::Confirmed => {
+                        roster.confirmed.push(Booking::new(row, who, None, loaner))
+                    }
+                    BookingStatus::Waitlisted => {
                         let position = roster.waitlisted.len() as i64 + 1;
                         roster
                             .waitlisted
                             .push(Booking::new(row, who, Some(position), loaner));
                     }
-                    _ => roster.cancelled.push(Booking::new(row, who, None, loaner)),
+                    BookingStatus::Cancelled => {
+                        roster.cancelled.push(Booking::new(row, who, None, loaner))
+                    }
                 }
             }
             Ok(roster)

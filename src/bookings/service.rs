@@ -138,8 +138,8 @@ pub(crate) fn insert_booking(
         organisation_id: session.organisation_id,
         session_id: session.id,
         resident_id: resident.id,
-        status: seat.status.as_str().into(),
-        channel: channel.as_str().into(),
+        status: seat.status,
+        channel,
         reference: new_reference(conn, session.organisation_id)?,
         needs_loaner,
         notes,
@@ -313,7 +313,7 @@ pub fn cancel(
     // Re-read under the lock: a parallel cancel may have won.
     let booking = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
-    let from = booking.status();
+    let from = booking.status;
     if !from.can_become(BookingStatus::Cancelled) {
         return Err(AppError::conflict(
             "invalid_transition",
@@ -385,7 +385,7 @@ pub fn cancel_for_session(
             booking_id: booking.id,
             reference: booking.reference.clone(),
             resident: queries::resident_ref(&resident),
-            was: booking.status.clone(),
+            was: booking.status,
         });
     }
     Ok(to_call)
@@ -508,9 +508,9 @@ pub fn mark(
     let bookings: Vec<BookingWithResident> = queries::of_session(conn, session.id)?;
     let mut errors = Vec::new();
     for (i, m) in marks.iter().enumerate() {
-        let ok = bookings
-            .iter()
-            .any(|(b, _)| b.id.0 == m.booking_id && b.status == "confirmed");
+        let ok = bookings.iter().any(|(b, _)| {
+            b.id.0 == m.booking_id && b.status == crate::bookings::types::BookingStatus::Confirmed
+        });
         if !ok {
             errors.push(FieldError::new(
                 format!("marks[{i}].booking_id"),

@@ -8,32 +8,16 @@ use utoipa::ToSchema;
 use crate::db::schema::bookings;
 use crate::db::{BookingId, OrganisationId, ResidentId, SessionId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingStatus {
-    Confirmed,
-    Waitlisted,
-    Cancelled,
+crate::db::text_enum::text_enum! {
+    /// Where a booking stands.
+    pub enum BookingStatus {
+        Confirmed = "confirmed",
+        Waitlisted = "waitlisted",
+        Cancelled = "cancelled",
+    }
 }
 
 impl BookingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::Waitlisted => "waitlisted",
-            BookingStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "confirmed" => Some(BookingStatus::Confirmed),
-            "waitlisted" => Some(BookingStatus::Waitlisted),
-            "cancelled" => Some(BookingStatus::Cancelled),
-            _ => None,
-        }
-    }
-
     /// The allowed moves: a waitlisted booking is promoted, any active
     /// booking can be cancelled, nothing leaves `cancelled`.
     pub fn can_become(self, next: BookingStatus) -> bool {
@@ -46,25 +30,14 @@ impl BookingStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Phone,
-    Counter,
-    Email,
-    Web,
-    WalkIn,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Phone => "phone",
-            Channel::Counter => "counter",
-            Channel::Email => "email",
-            Channel::Web => "web",
-            Channel::WalkIn => "walk_in",
-        }
+crate::db::text_enum::text_enum! {
+    /// How a booking reached the centre.
+    pub enum Channel {
+        Phone = "phone",
+        Counter = "counter",
+        Email = "email",
+        Web = "web",
+        WalkIn = "walk_in",
     }
 }
 
@@ -93,8 +66,8 @@ pub struct BookingRow {
     pub organisation_id: OrganisationId,
     pub session_id: SessionId,
     pub resident_id: ResidentId,
-    pub status: String,
-    pub channel: String,
+    pub status: BookingStatus,
+    pub channel: Channel,
     pub reference: String,
     pub needs_loaner: bool,
     pub notes: Option<String>,
@@ -116,12 +89,6 @@ pub struct BookingRow {
     pub fee_exemption_reason: Option<String>,
 }
 
-impl BookingRow {
-    pub fn status(&self) -> BookingStatus {
-        BookingStatus::parse(&self.status).unwrap_or(BookingStatus::Cancelled)
-    }
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ResidentRef {
     pub id: ResidentId,
@@ -138,11 +105,10 @@ pub struct Booking {
     pub reference: String,
     pub session_id: SessionId,
     pub resident: ResidentRef,
-    /// `confirmed`, `waitlisted` or `cancelled`.
-    pub status: String,
+    pub status: BookingStatus,
     /// 1 = next in line; only for waitlisted bookings.
     pub waitlist_position: Option<i64>,
-    pub channel: String,
+    pub channel: Channel,
     pub needs_loaner: bool,
     /// Loaner: `none`, `reserved`, `waitlisted`, `out` or `returned`.
     pub loaner: String,
@@ -286,7 +252,7 @@ pub struct ResidentToCall {
     pub reference: String,
     pub resident: ResidentRef,
     /// The booking's status before the session was cancelled.
-    pub was: String,
+    pub was: BookingStatus,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

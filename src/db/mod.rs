@@ -4,6 +4,7 @@
 mod ids;
 pub mod locks;
 pub mod schema;
+pub mod text_enum;
 
 use std::time::Duration;
 

@@ -162,7 +162,7 @@ pub fn lend(
             let booking = bookings::find(conn, caller.organisation_id, BookingId(booking))?
                 .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
             booking_service::may_run(conn, caller, booking.session_id)?;
-            if booking.status != "confirmed" {
+            if booking.status != crate::bookings::types::BookingStatus::Confirmed {
                 return Err(AppError::conflict(
                     "invalid_state",
                     format!("the booking is {}", booking.status),

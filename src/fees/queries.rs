@@ -150,7 +150,7 @@ pub fn resident_totals(
 ) -> QueryResult<(i64, i64, i64)> {
     let dues: Vec<i32> = bookings::table
         .filter(bookings::resident_id.eq(resident))
-        .filter(bookings::status.eq("confirmed"))
+        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Confirmed))
         .select(bookings::fee_due_yen)
         .load(conn)?;
     let (paid, refunded) = totals(conn, By::Resident(resident.to_string()))?;
@@ -161,7 +161,7 @@ pub fn resident_totals(
 pub fn session_totals(conn: &mut DbConnection, session: SessionId) -> QueryResult<(i64, i64, i64)> {
     let dues: Vec<i32> = bookings::table
         .filter(bookings::session_id.eq(session))
-        .filter(bookings::status.eq("confirmed"))
+        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Confirmed))
         .select(bookings::fee_due_yen)
         .load(conn)?;
     let (paid, refunded) = totals(conn, By::Session(session.to_string()))?;

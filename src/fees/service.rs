@@ -49,7 +49,7 @@ pub fn take_payment(
     let booking = bookings::find(conn, organisation, request.booking)?
         .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
     booking_service::may_run(conn, caller, booking.session_id)?;
-    if booking.status != "confirmed" {
+    if booking.status != crate::bookings::types::BookingStatus::Confirmed {
         return Err(AppError::conflict(
             "invalid_state",
             format!("the booking is {}", booking.status),
