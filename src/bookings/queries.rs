@@ -19,7 +19,7 @@ pub fn take_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<boo
     let updated = diesel::update(
         sessions::table
             .filter(sessions::id.eq(session))
-            .filter(sessions::status.eq("scheduled"))
+            .filter(sessions::status.eq(crate::schedule::types::SessionStatus::Scheduled))
             .filter(sessions::seats_taken.lt(sessions::capacity)),
     )
     .set((
@@ -277,7 +277,7 @@ pub fn list(
         query = query.filter(bookings::session_id.eq(SessionId(session)));
     }
     if let Some(status) = filter.status {
-        query = query.filter(bookings::status.eq(status.as_str()));
+        query = query.filter(bookings::status.eq(status));
     }
     if let Some(cursor) = filter.cursor {
         query = query.filter(bookings::id.gt(BookingId(cursor)));

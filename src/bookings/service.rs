@@ -48,7 +48,7 @@ pub fn session_of(
 }
 
 fn bookable(session: &SessionRow) -> AppResult<()> {
-    if session.status != "scheduled" {
+    if session.status != crate::schedule::types::SessionStatus::Scheduled {
         return Err(AppError::conflict(
             "session_not_bookable",
             format!("the session is {}", session.status),
@@ -496,7 +496,7 @@ pub fn mark(
     marks: &[AttendanceMark],
 ) -> AppResult<usize> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
-    if session.status == "cancelled" {
+    if session.status == crate::schedule::types::SessionStatus::Cancelled {
         return Err(AppError::conflict(
             "invalid_state",
             "the session is cancelled",
@@ -545,7 +545,7 @@ pub fn mark(
 pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) -> AppResult<usize> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
     crate::db::locks::session(conn, session.id)?;
-    if session.status != "scheduled" {
+    if session.status != crate::schedule::types::SessionStatus::Scheduled {
         return Err(AppError::conflict(
             "invalid_state",
             format!("the session is {}", session.status),
@@ -556,7 +556,7 @@ pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) ->
         conn,
         session.id,
         schedule::SessionChanges {
-            status: Some("completed".into()),
+            status: Some(crate::schedule::types::SessionStatus::Completed),
             ..Default::default()
         },
     )?;

@@ -201,7 +201,7 @@ pub fn render(name: &str, sessions: &[Session]) -> String {
     calendar.name(&format!("madoguchi: {name}"));
     for s in sessions {
         let mut event = icalendar::Event::new();
-        let title = if s.status == "cancelled" {
+        let title = if s.status == crate::schedule::types::SessionStatus::Cancelled {
             format!("【中止】{}", s.course.title)
         } else {
             s.course.title.clone()
@@ -225,11 +225,13 @@ pub fn render(name: &str, sessions: &[Session]) -> String {
             ))
             .starts(s.starts_at)
             .ends(s.ends_at)
-            .status(if s.status == "cancelled" {
-                EventStatus::Cancelled
-            } else {
-                EventStatus::Confirmed
-            });
+            .status(
+                if s.status == crate::schedule::types::SessionStatus::Cancelled {
+                    EventStatus::Cancelled
+                } else {
+                    EventStatus::Confirmed
+                },
+            );
         calendar.push(event.done());
     }
     calendar.done().to_string()

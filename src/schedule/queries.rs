@@ -269,7 +269,7 @@ pub struct SessionChanges {
     pub starts_at: Option<NaiveDateTime>,
     pub ends_at: Option<NaiveDateTime>,
     pub capacity: Option<i32>,
-    pub status: Option<String>,
+    pub status: Option<super::types::SessionStatus>,
     pub cancel_reason: Option<Option<String>>,
     pub fee_yen: Option<i32>,
     pub loaner_fee_yen: Option<i32>,
@@ -390,11 +390,11 @@ pub fn list_sessions(
         query = query.filter(sessions::series_id.eq(SeriesId(series)));
     }
     if let Some(status) = filter.status {
-        query = query.filter(sessions::status.eq(status.as_str()));
+        query = query.filter(sessions::status.eq(status));
     }
     if filter.available == Some(true) {
         query = query
-            .filter(sessions::status.eq("scheduled"))
+            .filter(sessions::status.eq(crate::schedule::types::SessionStatus::Scheduled))
             .filter(sessions::seats_taken.lt(sessions::capacity));
     }
     if let Some(account) = instructor {
@@ -486,7 +486,7 @@ pub fn sessions_overlapping(
         .inner_join(courses::table)
         .inner_join(venues::table)
         .filter(sessions::organisation_id.eq(organisation))
-        .filter(sessions::status.eq("scheduled"))
+        .filter(sessions::status.eq(crate::schedule::types::SessionStatus::Scheduled))
         .filter(sessions::starts_at.lt(to))
         .filter(sessions::ends_at.gt(from))
         .select((
@@ -510,7 +510,7 @@ pub fn remaining_sessions(
 ) -> QueryResult<Vec<SessionId>> {
     sessions::table
         .filter(sessions::series_id.eq(series))
-        .filter(sessions::status.eq("scheduled"))
+        .filter(sessions::status.eq(crate::schedule::types::SessionStatus::Scheduled))
         .filter(sessions::starts_at.gt(Utc::now().naive_utc()))
         .order(sessions::starts_at.asc())
         .select(sessions::id)

@@ -376,7 +376,7 @@ pub fn sync_series(
 
     for session in existing
         .iter()
-        .filter(|s| !s.detached && s.status == "scheduled")
+        .filter(|s| !s.detached && s.status == crate::schedule::types::SessionStatus::Scheduled)
     {
         let Some(date) = session.occurrence_date else {
             continue;
@@ -505,7 +505,7 @@ fn insert_occurrence(
         capacity: row.capacity,
         seats_taken: 0,
         waitlist_count: 0,
-        status: "scheduled".into(),
+        status: crate::schedule::types::SessionStatus::Scheduled,
         cancel_reason: None,
         fee_yen: row.fee_yen,
         loaner_fee_yen: row.loaner_fee_yen,

@@ -44,7 +44,7 @@ pub fn one(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult<S
 pub fn scheduled(conn: &mut DbConnection, ctx: &Context, id: SessionId) -> AppResult<SessionRow> {
     let row = queries::find_session(conn, ctx.organisation, id)?
         .ok_or_else(|| AppError::not_found("session"))?;
-    if row.status != "scheduled" {
+    if row.status != crate::schedule::types::SessionStatus::Scheduled {
         return Err(AppError::conflict(
             "invalid_state",
             format!("the session is {}", row.status),
@@ -65,7 +65,7 @@ pub fn mark_cancelled(
         conn,
         id,
         SessionChanges {
-            status: Some("cancelled".into()),
+            status: Some(crate::schedule::types::SessionStatus::Cancelled),
             cancel_reason: Some(Some(reason.to_owned())),
             ..Default::default()
         },
@@ -162,7 +162,7 @@ pub fn create_one_off(
         capacity,
         seats_taken: 0,
         waitlist_count: 0,
-        status: "scheduled".into(),
+        status: crate::schedule::types::SessionStatus::Scheduled,
         cancel_reason: None,
         fee_yen,
         loaner_fee_yen,

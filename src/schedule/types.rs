@@ -8,21 +8,12 @@ use utoipa::ToSchema;
 use crate::db::schema::{closures, series, sessions};
 use crate::db::{AccountId, ClosureId, CourseId, OrganisationId, SeriesId, SessionId, VenueId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionStatus {
-    Scheduled,
-    Cancelled,
-    Completed,
-}
-
-impl SessionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::Scheduled => "scheduled",
-            SessionStatus::Cancelled => "cancelled",
-            SessionStatus::Completed => "completed",
-        }
+crate::db::text_enum::text_enum! {
+    /// Where a session stands.
+    pub enum SessionStatus {
+        Scheduled = "scheduled",
+        Cancelled = "cancelled",
+        Completed = "completed",
     }
 }
 
@@ -292,7 +283,7 @@ pub struct SessionRow {
     pub capacity: i32,
     pub seats_taken: i32,
     pub waitlist_count: i32,
-    pub status: String,
+    pub status: SessionStatus,
     pub cancel_reason: Option<String>,
     pub fee_yen: i32,
     pub loaner_fee_yen: i32,
@@ -349,7 +340,7 @@ pub struct Session {
     pub course: CourseRef,
     pub venue: VenueRef,
     pub room: Option<String>,
-    pub status: String,
+    pub status: SessionStatus,
     pub cancel_reason: Option<String>,
     /// UTC instant.
     pub starts_at: DateTime<Utc>,
