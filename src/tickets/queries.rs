@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::types::{TicketFilter, TicketRow};
+use super::types::{TicketFilter, TicketRow, TicketStatus};
 use crate::db::schema::{
     ticket_categories, ticket_events, ticket_messages, ticket_queue_counters, tickets,
 };
@@ -109,7 +109,7 @@ pub fn find(
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = tickets)]
 pub struct TicketChanges {
-    pub status: Option<String>,
+    pub status: Option<TicketStatus>,
     pub assignee_id: Option<Option<String>>,
     pub called_at: Option<Option<NaiveDateTime>>,
     pub first_response_at: Option<Option<NaiveDateTime>>,
@@ -123,7 +123,7 @@ pub struct TicketChanges {
 pub fn update_from(
     conn: &mut DbConnection,
     id: TicketId,
-    from: &str,
+    from: TicketStatus,
     mut changes: TicketChanges,
 ) -> QueryResult<bool> {
     changes.updated_at = Some(now());
@@ -219,7 +219,7 @@ pub fn list(
         .limit(limit + 1)
         .into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(tickets::status.eq(status.as_str()));
+        query = query.filter(tickets::status.eq(status));
     }
     if let Some(category) = &filter.category {
         query = query.filter(tickets::category.eq(category.clone()));
@@ -317,7 +317,7 @@ pub fn close_resolved_before(
     cutoff: NaiveDateTime,
 ) -> QueryResult<Vec<TicketId>> {
     let ids: Vec<TicketId> = tickets::table
-        .filter(tickets::status.eq("resolved"))
+        .filter(tickets::status.eq(TicketStatus::Resolved))
         .filter(tickets::resolved_at.lt(cutoff))
         .select(tickets::id)
         .load::<TicketId>(conn)?;
@@ -325,9 +325,9 @@ pub fn close_resolved_before(
         if update_from(
             conn,
             *id,
-            "resolved",
+            TicketStatus::Resolved,
             TicketChanges {
-                status: Some("closed".into()),
+                status: Some(TicketStatus::Closed),
                 closed_at: Some(Some(now())),
                 ..Default::default()
             },
@@ -336,8 +336,8 @@ pub fn close_resolved_before(
                 conn,
                 *id,
                 "status",
-                Some("resolved"),
-                Some("closed"),
+                Some(TicketStatus::Resolved.as_str()),
+                Some(TicketStatus::Closed.as_str()),
                 Some("closed automatically"),
                 None,
             )?;

@@ -359,7 +359,7 @@ async fn call(
             queries::update_from(
                 conn,
                 id,
-                &row.status,
+                row.status,
                 queries::TicketChanges {
                     called_at: Some(Some(Utc::now().naive_utc())),
                     ..Default::default()

@@ -108,9 +108,9 @@ pub fn create(
         organisation_id: caller.organisation_id,
         channel: req.channel.clone(),
         status: if resolved {
-            TicketStatus::Resolved.as_str().into()
+            TicketStatus::Resolved
         } else {
-            TicketStatus::New.as_str().into()
+            TicketStatus::New
         },
         priority,
         category: req.category.clone(),
@@ -164,8 +164,8 @@ pub fn create(
             conn,
             row.id,
             "status",
-            Some("new"),
-            Some("resolved"),
+            Some(TicketStatus::New.as_str()),
+            Some(TicketStatus::Resolved.as_str()),
             Some("resolved on the spot"),
             Some(caller.account_id),
         )?;
@@ -220,7 +220,7 @@ pub fn transition(
     }
     let now = Utc::now().naive_utc();
     let mut changes = TicketChanges {
-        status: Some(to.as_str().into()),
+        status: Some(to),
         ..Default::default()
     };
     match to {
@@ -234,7 +234,7 @@ pub fn transition(
     if to == TicketStatus::InProgress && from == TicketStatus::Resolved {
         changes.resolved_at = Some(None);
     }
-    if !queries::update_from(conn, id, from.as_str(), changes)? {
+    if !queries::update_from(conn, id, from, changes)? {
         return Err(AppError::conflict(
             "invalid_transition",
             "the ticket changed meanwhile: reload it",
@@ -297,11 +297,11 @@ pub fn assign(
         from
     };
     let changes = TicketChanges {
-        status: Some(to.as_str().into()),
+        status: Some(to),
         assignee_id: Some(Some(person.id.to_string())),
         ..Default::default()
     };
-    if !queries::update_from(conn, id, from.as_str(), changes)? {
+    if !queries::update_from(conn, id, from, changes)? {
         return Err(AppError::conflict(
             "invalid_transition",
             "the ticket changed meanwhile: reload it",
@@ -362,7 +362,7 @@ pub fn note(
             queries::update_from(
                 conn,
                 id,
-                &row.status,
+                row.status,
                 TicketChanges {
                     first_response_at: Some(Some(Utc::now().naive_utc())),
                     ..Default::default()
@@ -415,7 +415,7 @@ pub fn merge(
     let now = Utc::now().naive_utc();
     diesel::update(tickets::table.filter(tickets::id.eq(duplicate.id)))
         .set((
-            tickets::status.eq(TicketStatus::Closed.as_str()),
+            tickets::status.eq(TicketStatus::Closed),
             tickets::closed_at.eq(now),
             tickets::merged_into.eq(survivor.id.to_string()),
             tickets::updated_at.eq(now),
@@ -436,7 +436,7 @@ pub fn merge(
         duplicate.id,
         "status",
         Some(duplicate.status.as_str()),
-        Some("closed"),
+        Some(TicketStatus::Closed.as_str()),
         Some(&format!("merged into {}", survivor.id)),
         Some(caller.account_id),
     )?;

@@ -8,48 +8,21 @@ use utoipa::ToSchema;
 use crate::db::schema::tickets;
 use crate::db::{OrganisationId, TicketId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketStatus {
-    New,
-    Triaged,
-    Assigned,
-    InProgress,
-    WaitingOnResident,
-    Resolved,
-    Closed,
-    Cancelled,
+crate::db::text_enum::text_enum! {
+    /// Where a consultation stands.
+    pub enum TicketStatus {
+        New = "new",
+        Triaged = "triaged",
+        Assigned = "assigned",
+        InProgress = "in_progress",
+        WaitingOnResident = "waiting_on_resident",
+        Resolved = "resolved",
+        Closed = "closed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl TicketStatus {
-    pub const ALL: [TicketStatus; 8] = [
-        TicketStatus::New,
-        TicketStatus::Triaged,
-        TicketStatus::Assigned,
-        TicketStatus::InProgress,
-        TicketStatus::WaitingOnResident,
-        TicketStatus::Resolved,
-        TicketStatus::Closed,
-        TicketStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketStatus::New => "new",
-            TicketStatus::Triaged => "triaged",
-            TicketStatus::Assigned => "assigned",
-            TicketStatus::InProgress => "in_progress",
-            TicketStatus::WaitingOnResident => "waiting_on_resident",
-            TicketStatus::Resolved => "resolved",
-            TicketStatus::Closed => "closed",
-            TicketStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// The one table of allowed moves: new → triaged → assigned →
     /// in_progress ⇄ waiting_on_resident → resolved → closed; resolved can be
     /// reopened; new or triaged can be cancelled (duplicate, spam).
@@ -89,7 +62,7 @@ pub struct TicketRow {
     pub id: TicketId,
     pub organisation_id: OrganisationId,
     pub channel: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub priority: String,
     pub category: String,
     pub subject: String,
@@ -117,7 +90,7 @@ pub struct TicketRow {
 
 impl TicketRow {
     pub fn status(&self) -> TicketStatus {
-        TicketStatus::parse(&self.status).unwrap_or(TicketStatus::New)
+        self.status
     }
 }
 
@@ -133,7 +106,7 @@ pub struct Requester {
 pub struct Ticket {
     pub id: TicketId,
     pub channel: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub priority: String,
     pub category: String,
     pub subject: String,
@@ -338,8 +311,8 @@ mod tests {
             (Resolved, InProgress),
             (Resolved, Closed),
         ];
-        for from in TicketStatus::ALL {
-            for to in TicketStatus::ALL {
+        for &from in TicketStatus::ALL {
+            for &to in TicketStatus::ALL {
                 assert_eq!(
                     from.can_become(to),
                     allowed.contains(&(from, to)),
@@ -351,7 +324,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in TicketStatus::ALL {
+        for &s in TicketStatus::ALL {
             assert_eq!(TicketStatus::parse(s.as_str()), Some(s));
         }
     }
