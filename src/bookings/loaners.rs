@@ -87,7 +87,7 @@ pub fn record(
     let (from, to) = window(session, turnaround_minutes);
     diesel::insert_into(loaner_reservations::table)
         .values((
-            loaner_reservations::booking_id.eq(booking.to_string()),
+            loaner_reservations::booking_id.eq(booking),
             loaner_reservations::venue_id.eq(session.venue_id),
             loaner_reservations::starts_at.eq(from),
             loaner_reservations::ends_at.eq(to),
@@ -101,22 +101,20 @@ pub fn record(
 
 pub fn status_of(conn: &mut DbConnection, booking: BookingId) -> QueryResult<Option<String>> {
     loaner_reservations::table
-        .filter(loaner_reservations::booking_id.eq(booking.to_string()))
+        .filter(loaner_reservations::booking_id.eq(booking))
         .select(loaner_reservations::status)
         .first(conn)
         .optional()
 }
 
 pub fn set_status(conn: &mut DbConnection, booking: BookingId, status: &str) -> QueryResult<()> {
-    diesel::update(
-        loaner_reservations::table.filter(loaner_reservations::booking_id.eq(booking.to_string())),
-    )
-    .set((
-        loaner_reservations::status.eq(status),
-        loaner_reservations::updated_at.eq(now()),
-    ))
-    .execute(conn)
-    .map(|_| ())
+    diesel::update(loaner_reservations::table.filter(loaner_reservations::booking_id.eq(booking)))
+        .set((
+            loaner_reservations::status.eq(status),
+            loaner_reservations::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Releases a cancelled booking's claim, then gives a freed device to the

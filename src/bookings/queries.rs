@@ -431,7 +431,7 @@ pub fn insert_enrolment(
             enrolments::series_id.eq(series),
             enrolments::resident_id.eq(resident),
             enrolments::status.eq("active"),
-            enrolments::entered_by.eq(caller.account_id.to_string()),
+            enrolments::entered_by.eq(caller.account_id),
             enrolments::created_at.eq(now()),
         ))
         .execute(conn)

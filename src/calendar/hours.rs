@@ -33,7 +33,7 @@ pub fn stored_hours(
     organisation: OrganisationId,
 ) -> QueryResult<Vec<(i32, NaiveTime, NaiveTime)>> {
     opening_hours::table
-        .filter(opening_hours::organisation_id.eq(organisation.to_string()))
+        .filter(opening_hours::organisation_id.eq(organisation))
         .order(opening_hours::weekday.asc())
         .select((
             opening_hours::weekday,
@@ -48,14 +48,12 @@ pub fn replace_hours(
     organisation: OrganisationId,
     hours: &[(i32, NaiveTime, NaiveTime)],
 ) -> QueryResult<()> {
-    diesel::delete(
-        opening_hours::table.filter(opening_hours::organisation_id.eq(organisation.to_string())),
-    )
-    .execute(conn)?;
+    diesel::delete(opening_hours::table.filter(opening_hours::organisation_id.eq(organisation)))
+        .execute(conn)?;
     for (weekday, opens, closes) in hours {
         diesel::insert_into(opening_hours::table)
             .values((
-                opening_hours::organisation_id.eq(organisation.to_string()),
+                opening_hours::organisation_id.eq(organisation),
                 opening_hours::weekday.eq(weekday),
                 opening_hours::opens.eq(opens),
                 opening_hours::closes.eq(closes),

@@ -143,12 +143,12 @@ pub fn set_topics(
             format!("unknown topics: {}", unknown.join(", ")),
         ));
     }
-    diesel::delete(course_topics::table.filter(course_topics::course_id.eq(course.to_string())))
+    diesel::delete(course_topics::table.filter(course_topics::course_id.eq(course)))
         .execute(conn)?;
     for code in codes {
         diesel::insert_into(course_topics::table)
             .values((
-                course_topics::course_id.eq(course.to_string()),
+                course_topics::course_id.eq(course),
                 course_topics::topic_code.eq(code),
             ))
             .execute(conn)?;
@@ -165,7 +165,7 @@ pub fn visible_topics(
         .filter(
             topics::organisation_id
                 .is_null()
-                .or(topics::organisation_id.eq(organisation.to_string())),
+                .or(topics::organisation_id.eq(organisation)),
         )
         .select(TopicRow::as_select())
         .order(topics::id.asc())
@@ -190,7 +190,7 @@ pub fn insert_topic(
     diesel::insert_into(topics::table)
         .values((
             topics::id.eq(uuid::Uuid::now_v7().to_string()),
-            topics::organisation_id.eq(organisation.to_string()),
+            topics::organisation_id.eq(organisation),
             topics::code.eq(code),
             topics::label.eq(label),
             topics::created_at.eq(Utc::now().naive_utc()),

@@ -169,7 +169,7 @@ pub fn close_loan(
     )
     .set((
         loans::returned_at.eq(now()),
-        loans::returned_to.eq(by.to_string()),
+        loans::returned_to.eq(by),
         loans::return_condition.eq(condition),
     ))
     .execute(conn)?;

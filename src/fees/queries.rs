@@ -137,7 +137,7 @@ fn totals(conn: &mut DbConnection, by: By) -> QueryResult<(i64, i64)> {
 /// Refunded so far against one payment.
 pub fn refunded_of(conn: &mut DbConnection, payment: PaymentId) -> QueryResult<i64> {
     let amounts: Vec<i32> = payments::table
-        .filter(payments::refund_of.eq(payment.to_string()))
+        .filter(payments::refund_of.eq(payment))
         .select(payments::amount_yen)
         .load(conn)?;
     Ok(amounts.into_iter().map(i64::from).sum())
@@ -180,7 +180,7 @@ pub fn day_at_venue(
         .inner_join(sessions::table.on(sessions::id.eq(payments::session_id)))
         .inner_join(courses::table.on(courses::id.eq(sessions::course_id)))
         .filter(payments::organisation_id.eq(organisation))
-        .filter(payments::venue_id.eq(venue.to_string()))
+        .filter(payments::venue_id.eq(venue))
         .filter(payments::local_date.eq(date))
         .order((sessions::starts_at.asc(), payments::id.asc()))
         .select((PaymentRow::as_select(), courses::title, sessions::starts_at))

@@ -111,7 +111,7 @@ pub fn list(
 /// Sessions attended (present or late) and no-shows.
 pub fn attendance_counts(conn: &mut DbConnection, id: ResidentId) -> QueryResult<(i64, i64)> {
     let marks: Vec<Option<String>> = bookings::table
-        .filter(bookings::resident_id.eq(id.to_string()))
+        .filter(bookings::resident_id.eq(id))
         .filter(bookings::attendance.is_not_null())
         .select(bookings::attendance)
         .load(conn)?;
@@ -153,7 +153,7 @@ pub fn mark_merged(
 ) -> QueryResult<()> {
     diesel::update(residents::table.filter(residents::id.eq(duplicate)))
         .set((
-            residents::merged_into.eq(survivor.to_string()),
+            residents::merged_into.eq(survivor),
             residents::updated_at.eq(chrono::Utc::now().naive_utc()),
         ))
         .execute(conn)

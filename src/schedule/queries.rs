@@ -149,7 +149,7 @@ pub fn series_to_extend(
 
 pub fn exception_dates(conn: &mut DbConnection, id: SeriesId) -> QueryResult<Vec<NaiveDate>> {
     series_exception_dates::table
-        .filter(series_exception_dates::series_id.eq(id.to_string()))
+        .filter(series_exception_dates::series_id.eq(id))
         .select(series_exception_dates::on_date)
         .order(series_exception_dates::on_date.asc())
         .load(conn)
@@ -160,14 +160,12 @@ pub fn set_exception_dates(
     id: SeriesId,
     dates: &[NaiveDate],
 ) -> QueryResult<()> {
-    diesel::delete(
-        series_exception_dates::table.filter(series_exception_dates::series_id.eq(id.to_string())),
-    )
-    .execute(conn)?;
+    diesel::delete(series_exception_dates::table.filter(series_exception_dates::series_id.eq(id)))
+        .execute(conn)?;
     for date in dates {
         diesel::insert_into(series_exception_dates::table)
             .values((
-                series_exception_dates::series_id.eq(id.to_string()),
+                series_exception_dates::series_id.eq(id),
                 series_exception_dates::on_date.eq(date),
             ))
             .execute(conn)?;
@@ -177,7 +175,7 @@ pub fn set_exception_dates(
 
 pub fn series_instructor_ids(conn: &mut DbConnection, id: SeriesId) -> QueryResult<Vec<AccountId>> {
     series_instructors::table
-        .filter(series_instructors::series_id.eq(id.to_string()))
+        .filter(series_instructors::series_id.eq(id))
         .select(series_instructors::account_id)
         .order(series_instructors::account_id.asc())
         .load::<AccountId>(conn)
@@ -188,15 +186,13 @@ pub fn set_series_instructors(
     id: SeriesId,
     accounts: &[AccountId],
 ) -> QueryResult<()> {
-    diesel::delete(
-        series_instructors::table.filter(series_instructors::series_id.eq(id.to_string())),
-    )
-    .execute(conn)?;
+    diesel::delete(series_instructors::table.filter(series_instructors::series_id.eq(id)))
+        .execute(conn)?;
     for account in accounts {
         diesel::insert_into(series_instructors::table)
             .values((
-                series_instructors::series_id.eq(id.to_string()),
-                series_instructors::account_id.eq(account.to_string()),
+                series_instructors::series_id.eq(id),
+                series_instructors::account_id.eq(account),
             ))
             .execute(conn)?;
     }
@@ -252,10 +248,8 @@ pub fn occurrence_dates_of_series(
 }
 
 pub fn delete_session(conn: &mut DbConnection, id: SessionId) -> QueryResult<()> {
-    diesel::delete(
-        session_instructors::table.filter(session_instructors::session_id.eq(id.to_string())),
-    )
-    .execute(conn)?;
+    diesel::delete(session_instructors::table.filter(session_instructors::session_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(sessions::table.filter(sessions::id.eq(id))).execute(conn)?;
     Ok(())
 }
@@ -315,7 +309,7 @@ pub fn session_instructor_ids(
     id: SessionId,
 ) -> QueryResult<Vec<AccountId>> {
     session_instructors::table
-        .filter(session_instructors::session_id.eq(id.to_string()))
+        .filter(session_instructors::session_id.eq(id))
         .select(session_instructors::account_id)
         .order(session_instructors::account_id.asc())
         .load::<AccountId>(conn)
@@ -331,15 +325,13 @@ pub fn set_session_instructors(
     id: SessionId,
     accounts: &[AccountId],
 ) -> QueryResult<()> {
-    diesel::delete(
-        session_instructors::table.filter(session_instructors::session_id.eq(id.to_string())),
-    )
-    .execute(conn)?;
+    diesel::delete(session_instructors::table.filter(session_instructors::session_id.eq(id)))
+        .execute(conn)?;
     for account in accounts {
         diesel::insert_into(session_instructors::table)
             .values((
-                session_instructors::session_id.eq(id.to_string()),
-                session_instructors::account_id.eq(account.to_string()),
+                session_instructors::session_id.eq(id),
+                session_instructors::account_id.eq(account),
             ))
             .execute(conn)?;
     }
@@ -399,7 +391,7 @@ pub fn list_sessions(
     }
     if let Some(account) = instructor {
         let taught = session_instructors::table
-            .filter(session_instructors::account_id.eq(account.to_string()))
+            .filter(session_instructors::account_id.eq(account))
             .select(session_instructors::session_id);
         query = query.filter(sessions::id.nullable().eq_any(taught.nullable()));
     }

@@ -79,14 +79,14 @@ pub fn pick(
 pub fn rotate(conn: &mut DbConnection, account: AccountId) -> QueryResult<()> {
     let now = Utc::now().naive_utc();
     let updated = diesel::update(
-        volunteer_rotation::table.filter(volunteer_rotation::account_id.eq(account.to_string())),
+        volunteer_rotation::table.filter(volunteer_rotation::account_id.eq(account)),
     )
     .set(volunteer_rotation::last_assigned_at.eq(now))
     .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(volunteer_rotation::table)
             .values((
-                volunteer_rotation::account_id.eq(account.to_string()),
+                volunteer_rotation::account_id.eq(account),
                 volunteer_rotation::last_assigned_at.eq(now),
             ))
             .execute(conn)?;
@@ -124,12 +124,12 @@ fn volunteer_of(conn: &mut DbConnection, caller: &Caller, id: AccountId) -> AppR
 pub fn duty_of(conn: &mut DbConnection, caller: &Caller, id: AccountId) -> AppResult<Duty> {
     volunteer_of(conn, caller, id)?;
     let skills = volunteer_skills::table
-        .filter(volunteer_skills::account_id.eq(id.to_string()))
+        .filter(volunteer_skills::account_id.eq(id))
         .order(volunteer_skills::category.asc())
         .select(volunteer_skills::category)
         .load(conn)?;
     let slots: Vec<Slot> = volunteer_duty::table
-        .filter(volunteer_duty::account_id.eq(id.to_string()))
+        .filter(volunteer_duty::account_id.eq(id))
         .order(volunteer_duty::weekday.asc())
         .select((
             volunteer_duty::weekday,
@@ -168,22 +168,22 @@ pub fn set_duty(
             format!("unknown category {unknown}"),
         ));
     }
-    diesel::delete(volunteer_skills::table.filter(volunteer_skills::account_id.eq(id.to_string())))
+    diesel::delete(volunteer_skills::table.filter(volunteer_skills::account_id.eq(id)))
         .execute(conn)?;
     for skill in skills {
         diesel::insert_into(volunteer_skills::table)
             .values((
-                volunteer_skills::account_id.eq(id.to_string()),
+                volunteer_skills::account_id.eq(id),
                 volunteer_skills::category.eq(skill),
             ))
             .execute(conn)?;
     }
-    diesel::delete(volunteer_duty::table.filter(volunteer_duty::account_id.eq(id.to_string())))
+    diesel::delete(volunteer_duty::table.filter(volunteer_duty::account_id.eq(id)))
         .execute(conn)?;
     for (day, starts, ends) in slots {
         diesel::insert_into(volunteer_duty::table)
             .values((
-                volunteer_duty::account_id.eq(id.to_string()),
+                volunteer_duty::account_id.eq(id),
                 volunteer_duty::weekday.eq(day),
                 volunteer_duty::starts.eq(starts),
                 volunteer_duty::ends.eq(ends),

@@ -22,7 +22,7 @@ pub fn category_codes(
         .filter(
             ticket_categories::organisation_id
                 .is_null()
-                .or(ticket_categories::organisation_id.eq(organisation.to_string())),
+                .or(ticket_categories::organisation_id.eq(organisation)),
         )
         .order(ticket_categories::id.asc())
         .select((
@@ -42,7 +42,7 @@ pub fn insert_category(
     diesel::insert_into(ticket_categories::table)
         .values((
             ticket_categories::id.eq(uuid::Uuid::now_v7().to_string()),
-            ticket_categories::organisation_id.eq(organisation.to_string()),
+            ticket_categories::organisation_id.eq(organisation),
             ticket_categories::code.eq(code),
             ticket_categories::label.eq(label),
             ticket_categories::created_at.eq(now()),
@@ -60,7 +60,7 @@ pub fn next_queue_number(
 ) -> QueryResult<i32> {
     crate::db::locks::venue(conn, venue)?;
     let last: Option<i32> = ticket_queue_counters::table
-        .filter(ticket_queue_counters::venue_id.eq(venue.to_string()))
+        .filter(ticket_queue_counters::venue_id.eq(venue))
         .filter(ticket_queue_counters::local_date.eq(date))
         .select(ticket_queue_counters::last_number)
         .first(conn)
@@ -69,7 +69,7 @@ pub fn next_queue_number(
     if last.is_some() {
         diesel::update(
             ticket_queue_counters::table
-                .filter(ticket_queue_counters::venue_id.eq(venue.to_string()))
+                .filter(ticket_queue_counters::venue_id.eq(venue))
                 .filter(ticket_queue_counters::local_date.eq(date)),
         )
         .set(ticket_queue_counters::last_number.eq(next))
@@ -77,7 +77,7 @@ pub fn next_queue_number(
     } else {
         diesel::insert_into(ticket_queue_counters::table)
             .values((
-                ticket_queue_counters::venue_id.eq(venue.to_string()),
+                ticket_queue_counters::venue_id.eq(venue),
                 ticket_queue_counters::local_date.eq(date),
                 ticket_queue_counters::last_number.eq(next),
             ))
@@ -237,11 +237,11 @@ pub fn list(
         query = query.filter(
             tickets::assignee_id
                 .is_null()
-                .or(tickets::assignee_id.eq(me.to_string())),
+                .or(tickets::assignee_id.eq(me)),
         );
     }
     match filter.queue.as_deref() {
-        Some("mine") => query = query.filter(tickets::assignee_id.eq(me.to_string())),
+        Some("mine") => query = query.filter(tickets::assignee_id.eq(me)),
         Some("unassigned") => query = query.filter(tickets::assignee_id.is_null()),
         _ => {}
     }
@@ -288,7 +288,7 @@ pub fn queue_of(
 ) -> QueryResult<Vec<TicketRow>> {
     tickets::table
         .filter(tickets::organisation_id.eq(organisation))
-        .filter(tickets::venue_id.eq(venue.to_string()))
+        .filter(tickets::venue_id.eq(venue))
         .filter(tickets::queue_date.eq(date))
         .order(tickets::queue_number.asc())
         .select(TicketRow::as_select())

@@ -417,7 +417,7 @@ pub fn merge(
         .set((
             tickets::status.eq(TicketStatus::Closed),
             tickets::closed_at.eq(now),
-            tickets::merged_into.eq(survivor.id.to_string()),
+            tickets::merged_into.eq(survivor.id),
             tickets::updated_at.eq(now),
         ))
         .execute(conn)?;
