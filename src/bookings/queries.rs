@@ -426,7 +426,7 @@ pub fn insert_enrolment(
     use crate::db::schema::enrolments;
     diesel::insert_into(enrolments::table)
         .values((
-            enrolments::id.eq(id.to_string()),
+            enrolments::id.eq(crate::db::EnrolmentId(id)),
             enrolments::organisation_id.eq(caller.organisation_id),
             enrolments::series_id.eq(series),
             enrolments::resident_id.eq(resident),
@@ -445,7 +445,7 @@ pub fn set_enrolment(
     enrolment: uuid::Uuid,
 ) -> QueryResult<()> {
     diesel::update(bookings::table.filter(bookings::id.eq(booking)))
-        .set(bookings::enrolment_id.eq(enrolment.to_string()))
+        .set(bookings::enrolment_id.eq(crate::db::EnrolmentId(enrolment)))
         .execute(conn)
         .map(|_| ())
 }
@@ -459,7 +459,7 @@ pub fn find_enrolment(
     use crate::db::schema::enrolments;
     enrolments::table
         .filter(enrolments::organisation_id.eq(organisation))
-        .filter(enrolments::id.eq(id.to_string()))
+        .filter(enrolments::id.eq(crate::db::EnrolmentId(id)))
         .select((enrolments::status, enrolments::series_id))
         .first(conn)
         .optional()
@@ -472,7 +472,7 @@ pub fn future_bookings_of_enrolment(
 ) -> QueryResult<Vec<BookingId>> {
     bookings::table
         .inner_join(sessions::table)
-        .filter(bookings::enrolment_id.eq(enrolment.to_string()))
+        .filter(bookings::enrolment_id.eq(crate::db::EnrolmentId(enrolment)))
         .filter(bookings::status.ne(crate::bookings::types::BookingStatus::Cancelled))
         .filter(sessions::starts_at.gt(now()))
         .select(bookings::id)
@@ -482,7 +482,7 @@ pub fn future_bookings_of_enrolment(
 /// Marks an enrolment cancelled, with its reason.
 pub fn cancel_enrolment(conn: &mut DbConnection, id: uuid::Uuid, reason: &str) -> QueryResult<()> {
     use crate::db::schema::enrolments;
-    diesel::update(enrolments::table.filter(enrolments::id.eq(id.to_string())))
+    diesel::update(enrolments::table.filter(enrolments::id.eq(crate::db::EnrolmentId(id))))
         .set((
             enrolments::status.eq("cancelled"),
             enrolments::cancel_reason.eq(reason),

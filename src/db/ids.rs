@@ -133,3 +133,4 @@ define_id!(DeviceId);
 define_id!(LoanId);
 define_id!(PaymentId);
 define_id!(TicketId);
+define_id!(EnrolmentId);

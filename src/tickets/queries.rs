@@ -231,7 +231,7 @@ pub fn list(
         query = query.filter(tickets::priority.eq(priority.clone()));
     }
     if let Some(assignee) = filter.assignee_id {
-        query = query.filter(tickets::assignee_id.eq(assignee.to_string()));
+        query = query.filter(tickets::assignee_id.eq(crate::db::AccountId(assignee)));
     }
     if own_and_unassigned {
         query = query.filter(
@@ -246,7 +246,7 @@ pub fn list(
         _ => {}
     }
     if let Some(venue) = filter.venue_id {
-        query = query.filter(tickets::venue_id.eq(venue.to_string()));
+        query = query.filter(tickets::venue_id.eq(crate::db::VenueId(venue)));
     }
     if let Some(from) = filter.from {
         query = query.filter(tickets::created_at.ge(from.naive_utc()));

@@ -467,14 +467,14 @@ pub fn link(
         crate::residents::queries::find(conn, caller.organisation_id, ResidentId(r))?
             .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
         diesel::update(tickets::table.filter(tickets::id.eq(row.id)))
-            .set(tickets::resident_id.eq(r.to_string()))
+            .set(tickets::resident_id.eq(ResidentId(r)))
             .execute(conn)?;
     }
     if let Some(b) = booking {
         crate::bookings::queries::find(conn, caller.organisation_id, crate::db::BookingId(b))?
             .ok_or_else(|| AppError::invalid_field("booking_id", "no such booking"))?;
         diesel::update(tickets::table.filter(tickets::id.eq(row.id)))
-            .set(tickets::booking_id.eq(b.to_string()))
+            .set(tickets::booking_id.eq(crate::db::BookingId(b)))
             .execute(conn)?;
     }
     queries::record_event(
