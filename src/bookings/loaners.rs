@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{bookings, devices, loaner_reservations, loans, sessions};
 use crate::db::{BookingId, DbConnection, SessionId, VenueId};
+use crate::devices::types::DeviceStatus;
 use crate::schedule::types::SessionRow;
 
 fn now() -> NaiveDateTime {
@@ -25,7 +26,7 @@ fn has_free_device(
 ) -> QueryResult<bool> {
     let pool: i64 = devices::table
         .filter(devices::home_venue_id.eq(venue))
-        .filter(devices::status.eq_any(["available", "loaned"]))
+        .filter(devices::status.eq_any([DeviceStatus::Available, DeviceStatus::Loaned]))
         .count()
         .get_result(conn)?;
     let reserved: i64 = loaner_reservations::table

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service;
-use super::types::{Loan, NewLoan, ReturnLoan};
+use super::types::{DeviceStatus, Loan, NewLoan, ReturnLoan};
 use crate::auth::Caller;
 use crate::db::LoanId;
 use crate::error::{AppError, AppResult, Problem};
@@ -72,9 +72,9 @@ async fn return_loan(
     let condition = required_text(&body.0.condition, 1000)
         .map_err(|m| AppError::invalid_field("condition", m))?;
     let to = if body.0.needs_maintenance {
-        "maintenance"
+        DeviceStatus::Maintenance
     } else {
-        "available"
+        DeviceStatus::Available
     };
     let id = LoanId(id.into_inner());
     let loan = state

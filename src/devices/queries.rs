@@ -3,7 +3,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::types::{DeviceFilter, DeviceRow, LoanRow};
+use super::types::{DeviceFilter, DeviceRow, DeviceStatus, LoanRow};
 use crate::db::schema::{device_events, devices, loans};
 use crate::db::{AccountId, DbConnection, DeviceId, LoanId, OrganisationId, VenueId};
 
@@ -76,11 +76,11 @@ pub fn list(
 pub fn set_status(
     conn: &mut DbConnection,
     id: DeviceId,
-    from: &[&str],
-    to: &str,
+    from: &[DeviceStatus],
+    to: DeviceStatus,
     notes: Option<&str>,
 ) -> QueryResult<bool> {
-    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+    let from = from.to_vec();
     let target = devices::table
         .filter(devices::id.eq(id))
         .filter(devices::status.eq_any(from));

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::queries;
 use super::service;
-use super::types::{Device, DeviceEvent, DeviceFilter, DeviceStatusChange, Loan, NewDevice};
+use super::types::{
+    Device, DeviceEvent, DeviceFilter, DeviceStatus, DeviceStatusChange, Loan, NewDevice,
+};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::{DeviceId, VenueId};
@@ -169,18 +171,22 @@ async fn change_status(
 ) -> AppResult<web::Json<Device>> {
     caller.require(WRITERS)?;
     let id = DeviceId(id.into_inner());
-    let to = body.0.status.clone();
-    if !["available", "maintenance", "retired"].contains(&to.as_str()) {
-        return Err(AppError::invalid_field(
-            "status",
-            "must be available, maintenance or retired",
-        ));
-    }
+    let to = match DeviceStatus::parse(&body.0.status) {
+        Some(s @ (DeviceStatus::Available | DeviceStatus::Maintenance | DeviceStatus::Retired)) => {
+            s
+        }
+        _ => {
+            return Err(AppError::invalid_field(
+                "status",
+                "must be available, maintenance or retired",
+            ));
+        }
+    };
     let note = optional_text(body.0.note.as_deref(), 1000)
         .map_err(|m| AppError::invalid_field("note", m))?;
     let device = state
         .write(move |conn| {
-            service::change_status(conn, &caller, id, &to, note.as_deref()).map(Device::from)
+            service::change_status(conn, &caller, id, to, note.as_deref()).map(Device::from)
         })
         .await?;
     Ok(web::Json(device))

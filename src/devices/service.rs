@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::queries;
-use super::types::{DeviceRow, LoanRow, NewLoan};
+use super::types::{DeviceRow, DeviceStatus, LoanRow, NewLoan};
 use crate::auth::{Caller, Role, WRITERS};
 use crate::bookings::loaners as pool;
 use crate::bookings::queries as bookings;
@@ -69,7 +69,7 @@ pub fn create_device(
         os_version,
         model,
         home_venue_id: home_venue,
-        status: "available".into(),
+        status: DeviceStatus::Available,
         condition_notes: notes,
         created_at: now,
         updated_at: now,
@@ -105,19 +105,25 @@ pub fn change_status(
     conn: &mut DbConnection,
     caller: &Caller,
     id: DeviceId,
-    to: &str,
+    to: DeviceStatus,
     note: Option<&str>,
 ) -> AppResult<DeviceRow> {
     let row = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("device"))?;
     // A device on loan changes state only by its return; retired is final.
-    if !queries::set_status(conn, id, &["available", "maintenance"], to, note)? {
+    if !queries::set_status(
+        conn,
+        id,
+        &[DeviceStatus::Available, DeviceStatus::Maintenance],
+        to,
+        note,
+    )? {
         return Err(AppError::conflict(
             "invalid_transition",
             format!("a {} device cannot become {to}", row.status),
         ));
     }
-    if to == "available" {
+    if to == DeviceStatus::Available {
         // A device back in the pool may serve a waiting request.
         crate::bookings::loaners::promote_waiting(conn, row.home_venue_id)?;
     }
@@ -153,8 +159,8 @@ pub fn lend(
 ) -> AppResult<LoanRow> {
     let device = queries::find(conn, caller.organisation_id, DeviceId(req.device_id))?
         .ok_or_else(|| AppError::invalid_field("device_id", "no such device"))?;
-    if device.status != "available" {
-        return Err(unavailable(&device.status));
+    if device.status != DeviceStatus::Available {
+        return Err(unavailable(device.status.as_str()));
     }
     let now = Utc::now().naive_utc();
     let (booking_id, resident_id, due_at) = match (req.booking_id, req.resident_id, req.due_on) {
@@ -224,8 +230,14 @@ pub fn lend(
             ));
         }
     };
-    if !queries::set_status(conn, device.id, &["available"], "loaned", None)? {
-        return Err(unavailable(&device.status));
+    if !queries::set_status(
+        conn,
+        device.id,
+        &[DeviceStatus::Available],
+        DeviceStatus::Loaned,
+        None,
+    )? {
+        return Err(unavailable(device.status.as_str()));
     }
     let row = LoanRow {
         id: LoanId::generate(),
@@ -269,7 +281,7 @@ pub fn return_loan(
     caller: &Caller,
     id: LoanId,
     condition: &str,
-    to: &str,
+    to: DeviceStatus,
 ) -> AppResult<LoanRow> {
     let loan = queries::find_loan(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("loan"))?;
@@ -289,8 +301,14 @@ pub fn return_loan(
             "this loan was already returned",
         ));
     }
-    queries::set_status(conn, loan.device_id, &["loaned"], to, Some(condition))?;
-    if to == "available"
+    queries::set_status(
+        conn,
+        loan.device_id,
+        &[DeviceStatus::Loaned],
+        to,
+        Some(condition),
+    )?;
+    if to == DeviceStatus::Available
         && let Some(device) = queries::find(conn, caller.organisation_id, loan.device_id)?
     {
         pool::promote_waiting(conn, device.home_venue_id)?;

@@ -8,6 +8,17 @@ use utoipa::ToSchema;
 use crate::db::schema::{devices, loans};
 use crate::db::{DeviceId, LoanId, OrganisationId, VenueId};
 
+crate::db::text_enum::text_enum! {
+    /// Where a loaner device is: in the pool, out on a loan, being repaired,
+    /// or gone for good.
+    pub enum DeviceStatus {
+        Available = "available",
+        Loaned = "loaned",
+        Maintenance = "maintenance",
+        Retired = "retired",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = devices)]
 pub struct DeviceRow {
@@ -19,7 +30,7 @@ pub struct DeviceRow {
     pub os_version: Option<String>,
     pub model: String,
     pub home_venue_id: VenueId,
-    pub status: String,
+    pub status: DeviceStatus,
     pub condition_notes: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -35,8 +46,7 @@ pub struct Device {
     pub os_version: Option<String>,
     pub model: String,
     pub home_venue_id: VenueId,
-    /// `available`, `loaned`, `maintenance` or `retired`.
-    pub status: String,
+    pub status: DeviceStatus,
     pub condition_notes: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
