@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::queries::{self, TicketChanges};
-use super::types::{CHANNELS, NewTicket, PRIORITIES, TicketRow, TicketStatus};
+use super::types::{NewTicket, Priority, TicketChannel, TicketRow, TicketStatus, one_of};
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, ResidentId, TicketId, VenueId};
 use crate::error::{AppError, AppResult};
@@ -19,15 +19,18 @@ pub fn create(
     req: &NewTicket,
 ) -> AppResult<TicketRow> {
     let mut v = Checker::new();
-    if !CHANNELS.contains(&req.channel.as_str()) {
-        v.fail("channel", format!("must be one of {}", CHANNELS.join(", ")));
+    let channel = TicketChannel::parse(&req.channel);
+    if channel.is_none() {
+        let all = one_of(TicketChannel::ALL.iter().map(|c| c.as_str()));
+        v.fail("channel", format!("must be one of {all}"));
     }
-    let priority = req.priority.clone().unwrap_or_else(|| "normal".into());
-    if !PRIORITIES.contains(&priority.as_str()) {
-        v.fail(
-            "priority",
-            format!("must be one of {}", PRIORITIES.join(", ")),
-        );
+    let priority = match req.priority.as_deref() {
+        None => Some(Priority::Normal),
+        Some(p) => Priority::parse(p),
+    };
+    if priority.is_none() {
+        let all = one_of(Priority::ALL.iter().map(|p| p.as_str()));
+        v.fail("priority", format!("must be one of {all}"));
     }
     let subject = v.check("subject", required_text(&req.subject, 200));
     let description = v.check(
@@ -61,13 +64,14 @@ pub fn create(
         "resolved_with",
         optional_text(req.resolved_with.as_deref(), 8000),
     );
-    if req.channel == "email" && req.resident_id.is_none() && contact_email.is_none() {
+    if channel == Some(TicketChannel::Email) && req.resident_id.is_none() && contact_email.is_none()
+    {
         v.fail(
             "contact_email",
             "an email question needs the requester's address",
         );
     }
-    if req.channel == "face_to_face" && req.venue_id.is_none() {
+    if channel == Some(TicketChannel::FaceToFace) && req.venue_id.is_none() {
         v.fail("venue_id", "a face-to-face question is taken at a venue");
     }
     v.finish()?;
@@ -90,7 +94,7 @@ pub fn create(
         Some(venue) => {
             crate::venues::queries::find(conn, caller.organisation_id, VenueId(venue))?
                 .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?;
-            if req.channel == "face_to_face" && answer.is_none() {
+            if channel == Some(TicketChannel::FaceToFace) && answer.is_none() {
                 let today = now.with_timezone(tz).date_naive();
                 (
                     Some(today),
@@ -106,13 +110,13 @@ pub fn create(
     let row = TicketRow {
         id: TicketId::generate(),
         organisation_id: caller.organisation_id,
-        channel: req.channel.clone(),
+        channel: channel.unwrap_or(TicketChannel::Phone),
         status: if resolved {
             TicketStatus::Resolved
         } else {
             TicketStatus::New
         },
-        priority,
+        priority: priority.unwrap_or(Priority::Normal),
         category: req.category.clone(),
         subject,
         description,
@@ -353,7 +357,7 @@ pub fn note(
         Some(caller.account_id),
     )?;
     if reply {
-        if row.channel == "email"
+        if row.channel == TicketChannel::Email
             && let Some(to) = &row.contact_email
         {
             queries::queue_message(conn, id, to, &body)?;

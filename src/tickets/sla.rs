@@ -58,7 +58,7 @@ pub fn compute(
     cal: &BusinessCalendar,
     now: DateTime<Utc>,
 ) -> Sla {
-    let (first_target, resolve_target) = targets(&row.priority);
+    let (first_target, resolve_target) = targets(row.priority.as_str());
     let created = row.created_at.and_utc();
     // Business minutes spent waiting on the resident stop the resolution clock.
     let mut paused_minutes = 0;

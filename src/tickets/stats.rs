@@ -49,13 +49,19 @@ pub fn compute(
         median_resolution_minutes: None,
     };
     for r in rows {
-        *stats.by_channel.entry(r.channel.clone()).or_default() += 1;
+        *stats
+            .by_channel
+            .entry(r.channel.as_str().to_owned())
+            .or_default() += 1;
         *stats.by_category.entry(r.category.clone()).or_default() += 1;
         *stats
             .by_status
             .entry(r.status.as_str().to_owned())
             .or_default() += 1;
-        *stats.by_priority.entry(r.priority.clone()).or_default() += 1;
+        *stats
+            .by_priority
+            .entry(r.priority.as_str().to_owned())
+            .or_default() += 1;
     }
     stats.median_first_response_minutes = median(
         rows.iter()

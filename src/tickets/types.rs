@@ -53,17 +53,40 @@ impl TicketStatus {
     }
 }
 
-pub const CHANNELS: &[&str] = &["face_to_face", "phone", "email", "fax", "web"];
-pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+crate::db::text_enum::text_enum! {
+    /// How a question reached the desk.
+    pub enum TicketChannel {
+        FaceToFace = "face_to_face",
+        Phone = "phone",
+        Email = "email",
+        Fax = "fax",
+        Web = "web",
+    }
+}
+
+crate::db::text_enum::text_enum! {
+    /// How urgent a question is; it sets the service-level targets.
+    pub enum Priority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+}
+
+/// The texts of a text enum's variants, for messages ("must be one of …").
+pub fn one_of(texts: impl Iterator<Item = &'static str>) -> String {
+    texts.collect::<Vec<_>>().join(", ")
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]
 pub struct TicketRow {
     pub id: TicketId,
     pub organisation_id: OrganisationId,
-    pub channel: String,
+    pub channel: TicketChannel,
     pub status: TicketStatus,
-    pub priority: String,
+    pub priority: Priority,
     pub category: String,
     pub subject: String,
     pub description: Option<String>,
@@ -105,9 +128,9 @@ pub struct Requester {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Ticket {
     pub id: TicketId,
-    pub channel: String,
+    pub channel: TicketChannel,
     pub status: TicketStatus,
-    pub priority: String,
+    pub priority: Priority,
     pub category: String,
     pub subject: String,
     pub description: Option<String>,
