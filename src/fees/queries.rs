@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{bookings, courses, payments, receipt_counters, sessions};
 use crate::db::{
-    BookingId, DbConnection, OrganisationId, PaymentId, ResidentId, SessionId, VenueId,
+    AccountId, BookingId, DbConnection, OrganisationId, PaymentId, ResidentId, SessionId, VenueId,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
@@ -16,10 +16,10 @@ pub struct PaymentRow {
     pub id: PaymentId,
     #[serde(skip)]
     pub organisation_id: OrganisationId,
-    pub booking_id: String,
-    pub session_id: String,
-    pub venue_id: String,
-    pub resident_id: String,
+    pub booking_id: BookingId,
+    pub session_id: SessionId,
+    pub venue_id: VenueId,
+    pub resident_id: ResidentId,
     /// `payment` or `refund`.
     pub kind: String,
     /// Yen, always positive; a refund's direction is its kind.
@@ -28,9 +28,9 @@ pub struct PaymentRow {
     pub method: String,
     pub receipt_number: String,
     /// For a refund: the payment it refunds.
-    pub refund_of: Option<String>,
+    pub refund_of: Option<PaymentId>,
     pub reason: Option<String>,
-    pub received_by: String,
+    pub received_by: AccountId,
     /// The local day it was taken, for the cash sheet.
     pub local_date: NaiveDate,
     pub created_at: chrono::NaiveDateTime,

@@ -227,7 +227,7 @@ pub struct CashSheetQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CashSheetSession {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub course: String,
     pub starts_at: chrono::DateTime<Utc>,
     pub entries: Vec<PaymentRow>,
@@ -276,7 +276,7 @@ async fn cash_sheet(
             Some(entry) => entry,
             None => {
                 sessions.push(CashSheetSession {
-                    session_id: row.session_id.clone(),
+                    session_id: row.session_id,
                     course,
                     starts_at: starts_at.and_utc(),
                     entries: Vec::new(),

@@ -69,17 +69,17 @@ pub fn take_payment(
     let row = PaymentRow {
         id: PaymentId::generate(),
         organisation_id: organisation,
-        booking_id: booking.id.to_string(),
-        session_id: booking.session_id.to_string(),
-        venue_id: session.venue_id.to_string(),
-        resident_id: booking.resident_id.to_string(),
+        booking_id: booking.id,
+        session_id: booking.session_id,
+        venue_id: session.venue_id,
+        resident_id: booking.resident_id,
         kind: "payment".into(),
         amount_yen: request.amount,
         method: "cash".into(),
         receipt_number: receipt,
         refund_of: None,
         reason: None,
-        received_by: caller.account_id.to_string(),
+        received_by: caller.account_id,
         local_date: today,
         created_at: Utc::now().naive_utc(),
     };
@@ -112,10 +112,7 @@ pub fn refund(
 ) -> AppResult<PaymentRow> {
     let unlocked = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("payment"))?;
-    let booking = unlocked.booking_id.parse::<uuid::Uuid>().map_err(|e| {
-        AppError::Internal(anyhow::anyhow!("payment {id} has a bad booking id: {e}"))
-    })?;
-    crate::db::locks::booking(conn, BookingId(booking))?;
+    crate::db::locks::booking(conn, unlocked.booking_id)?;
     let payment = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("payment"))?;
     if payment.kind != "payment" {
@@ -139,9 +136,9 @@ pub fn refund(
         kind: "refund".into(),
         amount_yen: amount,
         receipt_number: receipt,
-        refund_of: Some(payment.id.to_string()),
+        refund_of: Some(payment.id),
         reason: Some(reason.to_owned()),
-        received_by: caller.account_id.to_string(),
+        received_by: caller.account_id,
         local_date: today,
         created_at: Utc::now().naive_utc(),
         ..payment
@@ -182,7 +179,7 @@ pub fn cash_sheet_rows(
             crate::schedule::queries::sessions_taught_by(conn, caller.account_id)?
                 .into_iter()
                 .collect();
-        rows.retain(|(row, _, _)| mine.contains(&row.session_id));
+        rows.retain(|(row, _, _)| mine.contains(&row.session_id.to_string()));
     }
     Ok(rows)
 }
