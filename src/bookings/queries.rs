@@ -341,16 +341,16 @@ pub fn move_to_resident(
         .map(|_| ())
 }
 
-/// Which of `ids` are bookings of sessions the account teaches (as text).
+/// Which of `ids` are bookings of sessions the account teaches.
 pub fn in_sessions_taught_by(
     conn: &mut DbConnection,
     ids: &[BookingId],
     account: crate::db::AccountId,
-) -> QueryResult<std::collections::HashSet<String>> {
+) -> QueryResult<std::collections::HashSet<BookingId>> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let found: Vec<String> = bookings::table
+    let found: Vec<BookingId> = bookings::table
         .filter(bookings::id.eq_any(ids))
         .filter(bookings::session_id.eq_any(crate::auth::access::taught_by(account)))
         .select(bookings::id)

@@ -194,11 +194,7 @@ pub fn lend(
                     ));
                 }
             }
-            (
-                Some(booking.id.to_string()),
-                booking.resident_id.to_string(),
-                session.ends_at,
-            )
+            (Some(booking.id), booking.resident_id, session.ends_at)
         }
         (None, Some(resident), Some(due_on)) => {
             caller.require(WRITERS)?;
@@ -221,7 +217,7 @@ pub fn lend(
                     "the venue's devices are reserved for sessions in that period",
                 ));
             }
-            (None, resident.id.to_string(), due_at)
+            (None, resident.id, due_at)
         }
         _ => {
             return Err(AppError::invalid_field(
@@ -246,7 +242,7 @@ pub fn lend(
         booking_id,
         resident_id,
         due_at,
-        lent_by: caller.account_id.to_string(),
+        lent_by: caller.account_id,
         lent_at: now,
         returned_at: None,
         returned_to: None,
@@ -285,9 +281,8 @@ pub fn return_loan(
 ) -> AppResult<LoanRow> {
     let loan = queries::find_loan(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("loan"))?;
-    match &loan.booking_id {
-        Some(b) => {
-            let booking: BookingId = BookingId(b.parse().map_err(anyhow::Error::from)?);
+    match loan.booking_id {
+        Some(booking) => {
             let row = bookings::find(conn, caller.organisation_id, booking)?
                 .ok_or_else(|| AppError::not_found("booking"))?;
             booking_service::may_run(conn, caller, row.session_id)?;
@@ -346,15 +341,12 @@ pub fn open_loans_for(
     }
     // An instructor follows the loans they lent and those of the
     // sessions they teach.
-    let ids: Vec<BookingId> = rows
-        .iter()
-        .filter_map(|l| l.booking_id.as_deref()?.parse().ok().map(BookingId))
-        .collect();
+    let ids: Vec<BookingId> = rows.iter().filter_map(|l| l.booking_id).collect();
     let mine = bookings::in_sessions_taught_by(conn, &ids, caller.account_id)?;
-    let me = caller.account_id.to_string();
+    let me = caller.account_id;
     Ok(rows
         .into_iter()
-        .filter(|l| l.lent_by == me || l.booking_id.as_ref().is_some_and(|b| mine.contains(b)))
+        .filter(|l| l.lent_by == me || l.booking_id.is_some_and(|b| mine.contains(&b)))
         .collect())
 }
 

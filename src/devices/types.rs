@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{devices, loans};
-use crate::db::{DeviceId, LoanId, OrganisationId, VenueId};
+use crate::db::{AccountId, BookingId, DeviceId, LoanId, OrganisationId, ResidentId, VenueId};
 
 crate::db::text_enum::text_enum! {
     /// Where a loaner device is: in the pool, out on a loan, being repaired,
@@ -118,13 +118,13 @@ pub struct LoanRow {
     pub id: LoanId,
     pub organisation_id: OrganisationId,
     pub device_id: DeviceId,
-    pub booking_id: Option<String>,
-    pub resident_id: String,
+    pub booking_id: Option<BookingId>,
+    pub resident_id: ResidentId,
     pub due_at: NaiveDateTime,
-    pub lent_by: String,
+    pub lent_by: AccountId,
     pub lent_at: NaiveDateTime,
     pub returned_at: Option<NaiveDateTime>,
-    pub returned_to: Option<String>,
+    pub returned_to: Option<AccountId>,
     pub return_condition: Option<String>,
 }
 
@@ -133,11 +133,11 @@ pub struct Loan {
     pub id: LoanId,
     pub device_id: DeviceId,
     /// Set for a loan during a session.
-    pub booking_id: Option<String>,
-    pub resident_id: String,
+    pub booking_id: Option<BookingId>,
+    pub resident_id: ResidentId,
     /// When it must be back: the session's end, or the take-home due date.
     pub due_at: DateTime<Utc>,
-    pub lent_by: String,
+    pub lent_by: AccountId,
     pub lent_at: DateTime<Utc>,
     pub returned_at: Option<DateTime<Utc>>,
     pub return_condition: Option<String>,
