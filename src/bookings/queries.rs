@@ -164,7 +164,12 @@ pub fn find(
         .optional()
 }
 
-pub fn cancel(conn: &mut DbConnection, id: BookingId, reason: &str, by: &str) -> QueryResult<bool> {
+pub fn cancel(
+    conn: &mut DbConnection,
+    id: BookingId,
+    reason: &str,
+    by: crate::db::AccountId,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         bookings::table
             .filter(bookings::id.eq(id))
@@ -185,7 +190,7 @@ pub fn set_attendance(
     conn: &mut DbConnection,
     id: BookingId,
     attendance: &str,
-    by: &str,
+    by: crate::db::AccountId,
 ) -> QueryResult<()> {
     diesel::update(bookings::table.filter(bookings::id.eq(id)))
         .set((
@@ -199,7 +204,11 @@ pub fn set_attendance(
 }
 
 /// Marks every unmarked confirmed booking of a session as a no-show.
-pub fn mark_no_shows(conn: &mut DbConnection, session: SessionId, by: &str) -> QueryResult<usize> {
+pub fn mark_no_shows(
+    conn: &mut DbConnection,
+    session: SessionId,
+    by: crate::db::AccountId,
+) -> QueryResult<usize> {
     diesel::update(
         bookings::table
             .filter(bookings::session_id.eq(session))
@@ -363,7 +372,7 @@ pub fn cancel_all(
     conn: &mut DbConnection,
     session: SessionId,
     reason: &str,
-    by: &str,
+    by: crate::db::AccountId,
 ) -> QueryResult<Vec<BookingWithResident>> {
     let active: Vec<BookingWithResident> = of_session(conn, session)?
         .into_iter()

@@ -151,7 +151,7 @@ pub(crate) fn insert_booking(
             None => session.fee_yen,
         },
         window_override_reason,
-        entered_by: actor.to_string(),
+        entered_by: actor,
         cancel_reason: None,
         cancelled_by: None,
         cancelled_at: None,
@@ -320,7 +320,7 @@ pub fn cancel(
             format!("a {} booking cannot be cancelled", booking.status),
         ));
     }
-    queries::cancel(conn, id, reason, &caller.account_id.to_string())?;
+    queries::cancel(conn, id, reason, caller.account_id)?;
     let mut promoted = None;
     match from {
         BookingStatus::Confirmed => {
@@ -376,7 +376,7 @@ pub fn cancel_for_session(
         conn,
         session,
         &format!("session cancelled: {reason}"),
-        &actor.to_string(),
+        actor,
     )?;
     let mut to_call = Vec::new();
     for (booking, resident) in cancelled {
@@ -476,7 +476,7 @@ pub fn walk_in(
         None,
         caller.account_id,
     )?;
-    queries::set_attendance(conn, row.id, "present", &caller.account_id.to_string())?;
+    queries::set_attendance(conn, row.id, "present", caller.account_id)?;
     audit(
         conn,
         caller.organisation_id,
@@ -526,7 +526,7 @@ pub fn mark(
             conn,
             BookingId(m.booking_id),
             m.attendance.as_str(),
-            &caller.account_id.to_string(),
+            caller.account_id,
         )?;
     }
     crate::audit::record(
@@ -551,7 +551,7 @@ pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) ->
             format!("the session is {}", session.status),
         ));
     }
-    let no_shows = queries::mark_no_shows(conn, session.id, &caller.account_id.to_string())?;
+    let no_shows = queries::mark_no_shows(conn, session.id, caller.account_id)?;
     schedule::update_session(
         conn,
         session.id,

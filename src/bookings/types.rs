@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::bookings;
-use crate::db::{BookingId, OrganisationId, ResidentId, SessionId};
+use crate::db::{AccountId, BookingId, EnrolmentId, OrganisationId, ResidentId, SessionId};
 
 crate::db::text_enum::text_enum! {
     /// Where a booking stands.
@@ -75,17 +75,17 @@ pub struct BookingRow {
     pub over_capacity: bool,
     pub fee_due_yen: i32,
     pub window_override_reason: Option<String>,
-    pub entered_by: String,
+    pub entered_by: AccountId,
     pub cancel_reason: Option<String>,
-    pub cancelled_by: Option<String>,
+    pub cancelled_by: Option<AccountId>,
     pub cancelled_at: Option<NaiveDateTime>,
     pub promoted_at: Option<NaiveDateTime>,
     pub attendance: Option<String>,
-    pub attendance_marked_by: Option<String>,
+    pub attendance_marked_by: Option<AccountId>,
     pub attendance_marked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub enrolment_id: Option<String>,
+    pub enrolment_id: Option<EnrolmentId>,
     pub fee_exemption_reason: Option<String>,
 }
 
@@ -120,7 +120,7 @@ pub struct Booking {
     pub window_override_reason: Option<String>,
     pub fee_exemption_reason: Option<String>,
     /// The staff account that entered the booking.
-    pub entered_by: String,
+    pub entered_by: AccountId,
     /// `present`, `late`, `absent` or `no_show`.
     pub attendance: Option<String>,
     pub cancel_reason: Option<String>,
