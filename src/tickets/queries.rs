@@ -110,7 +110,7 @@ pub fn find(
 #[diesel(table_name = tickets)]
 pub struct TicketChanges {
     pub status: Option<TicketStatus>,
-    pub assignee_id: Option<Option<String>>,
+    pub assignee_id: Option<Option<crate::db::AccountId>>,
     pub called_at: Option<Option<NaiveDateTime>>,
     pub first_response_at: Option<Option<NaiveDateTime>>,
     pub resolved_at: Option<Option<NaiveDateTime>>,

@@ -122,21 +122,21 @@ pub fn create(
         description,
         device,
         os,
-        resident_id: resident.as_ref().map(|r| r.id.to_string()),
+        resident_id: resident.as_ref().map(|r| r.id),
         booking_id: None,
         contact_name: contact_name.or_else(|| resident.as_ref().map(|r| r.display_name())),
         contact_phone: contact_phone.or_else(|| resident.as_ref().and_then(|r| r.phone.clone())),
         contact_email: contact_email.or_else(|| resident.as_ref().and_then(|r| r.email.clone())),
-        venue_id: req.venue_id.map(|v| v.to_string()),
+        venue_id: req.venue_id.map(VenueId),
         queue_date,
         queue_number,
         called_at: None,
         assignee_id: if resolved {
-            Some(caller.account_id.to_string())
+            Some(caller.account_id)
         } else {
             None
         },
-        taken_by: caller.account_id.to_string(),
+        taken_by: caller.account_id,
         first_response_at: resolved.then(|| now.naive_utc()),
         resolved_at: resolved.then(|| now.naive_utc()),
         closed_at: None,
@@ -190,10 +190,7 @@ pub fn find(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult
         .ok_or_else(|| AppError::not_found("ticket"))?;
     // Volunteers work their own queue and the unassigned one.
     if crate::auth::access::works_own_queue(caller)
-        && row
-            .assignee_id
-            .as_deref()
-            .is_some_and(|a| a != caller.account_id.to_string())
+        && row.assignee_id.is_some_and(|a| a != caller.account_id)
     {
         return Err(AppError::not_found("ticket"));
     }
@@ -302,7 +299,7 @@ pub fn assign(
     };
     let changes = TicketChanges {
         status: Some(to),
-        assignee_id: Some(Some(person.id.to_string())),
+        assignee_id: Some(Some(person.id)),
         ..Default::default()
     };
     if !queries::update_from(conn, id, from, changes)? {

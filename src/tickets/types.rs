@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::tickets;
-use crate::db::{OrganisationId, TicketId};
+use crate::db::{AccountId, BookingId, OrganisationId, ResidentId, TicketId, VenueId};
 
 crate::db::text_enum::text_enum! {
     /// Where a consultation stands.
@@ -92,17 +92,17 @@ pub struct TicketRow {
     pub description: Option<String>,
     pub device: Option<String>,
     pub os: Option<String>,
-    pub resident_id: Option<String>,
-    pub booking_id: Option<String>,
+    pub resident_id: Option<ResidentId>,
+    pub booking_id: Option<BookingId>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
-    pub venue_id: Option<String>,
+    pub venue_id: Option<VenueId>,
     pub queue_date: Option<NaiveDate>,
     pub queue_number: Option<i32>,
     pub called_at: Option<NaiveDateTime>,
-    pub assignee_id: Option<String>,
-    pub taken_by: String,
+    pub assignee_id: Option<AccountId>,
+    pub taken_by: AccountId,
     pub first_response_at: Option<NaiveDateTime>,
     pub resolved_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
@@ -119,7 +119,7 @@ impl TicketRow {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Requester {
-    pub resident_id: Option<String>,
+    pub resident_id: Option<ResidentId>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -137,15 +137,15 @@ pub struct Ticket {
     pub device: Option<String>,
     pub os: Option<String>,
     pub requester: Requester,
-    pub booking_id: Option<String>,
-    pub venue_id: Option<String>,
+    pub booking_id: Option<BookingId>,
+    pub venue_id: Option<VenueId>,
     /// The walk-in number of the venue's day (1, 2, 3 …).
     pub queue_number: Option<i32>,
     pub queue_date: Option<NaiveDate>,
     pub called_at: Option<DateTime<Utc>>,
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<AccountId>,
     /// Who took the question.
-    pub taken_by: String,
+    pub taken_by: AccountId,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
