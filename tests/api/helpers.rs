@@ -254,22 +254,62 @@ impl TestApp {
             .expect("request")
     }
 
-    /// POSTs and asserts the status; returns the JSON answer.
+    /// POSTs and asserts the status; returns the JSON answer, checked
+    /// against the schema the OpenAPI document declares for it.
     pub async fn post_ok(&self, path: &str, token: &str, body: &Value, status: u16) -> Value {
         let res = self.post(path, token, body).await;
         let got = res.status().as_u16();
+        let content_type = content_type_of(&res);
         let answer: Value = res.json().await.unwrap_or(Value::Null);
         assert_eq!(got, status, "POST {path}: {answer}");
+        self.conforms("post", path, got, &content_type, &answer)
+            .await;
         answer
     }
 
-    /// GETs and asserts 200; returns the JSON answer.
+    /// GETs and asserts 200; returns the JSON answer, checked against the
+    /// schema the OpenAPI document declares for it.
     pub async fn get_ok(&self, path: &str, token: &str) -> Value {
         let res = self.get(path, token).await;
         let got = res.status().as_u16();
+        let content_type = content_type_of(&res);
         let answer: Value = res.json().await.unwrap_or(Value::Null);
         assert_eq!(got, 200, "GET {path}: {answer}");
+        self.conforms("get", path, got, &content_type, &answer)
+            .await;
         answer
+    }
+
+    /// Every answer that goes through `get_ok`/`post_ok` in any test is
+    /// validated against its declared schema, so the document cannot drift.
+    async fn conforms(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: &Value,
+    ) {
+        static DOC: tokio::sync::OnceCell<Value> = tokio::sync::OnceCell::const_new();
+        let doc = DOC
+            .get_or_init(|| async {
+                self.client
+                    .get(self.url("/api/openapi.json"))
+                    .send()
+                    .await
+                    .expect("the document")
+                    .json()
+                    .await
+                    .expect("JSON")
+            })
+            .await;
+        let errors = crate::openapi::answer_errors(doc, method, path, status, content_type, body);
+        assert!(
+            errors.is_empty(),
+            "{} {path} {status} does not match its declared schema:\n{}\n{body}",
+            method.to_uppercase(),
+            errors.join("\n")
+        );
     }
 
     /// A venue (capacity 20) and a course (120 minutes, 100 yen), as the admin.
@@ -460,6 +500,14 @@ impl TestApp {
             .get_result(&mut *conn)
             .expect("count")
     }
+}
+
+fn content_type_of(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// Asserts a problem+json answer with the given status and code; returns the body.

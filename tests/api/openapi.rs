@@ -251,6 +251,22 @@ fn refs_in(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// What is wrong with an answer, measured against `doc` (see `Conformance`).
+pub fn answer_errors(
+    doc: &Value,
+    method: &str,
+    path: &str,
+    status: u16,
+    content_type: &str,
+    body: &Value,
+) -> Vec<String> {
+    let c = Conformance {
+        doc: doc.clone(),
+        checked: Vec::new(),
+    };
+    c.errors(method, path, status, content_type, body)
+}
+
 /// Checks answers against the schemas the document declares for them.
 pub struct Conformance {
     doc: Value,
