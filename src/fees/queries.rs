@@ -33,6 +33,9 @@ pub struct PaymentRow {
     pub received_by: AccountId,
     /// The local day it was taken, for the cash sheet.
     pub local_date: NaiveDate,
+    /// UTC instant.
+    #[serde(serialize_with = "crate::http::utc::serialize")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: chrono::NaiveDateTime,
 }
 

@@ -5,6 +5,7 @@ pub mod client;
 mod fallback;
 pub mod input;
 mod json;
+pub mod utc;
 
 pub use fallback::{RouteTable, fallback};
 pub use json::{ApiJson, BodyLimit};

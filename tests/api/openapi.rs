@@ -346,6 +346,7 @@ impl Conformance {
         let mut root = schema.as_object().cloned().unwrap_or_default();
         root.insert("components".into(), self.doc["components"].clone());
         let validator = jsonschema::draft202012::options()
+            .should_validate_formats(true)
             .build(&Value::Object(root))
             .unwrap_or_else(|e| {
                 panic!("{method} {template} {status}: schema does not compile: {e}")
