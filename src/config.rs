@@ -43,6 +43,14 @@ pub struct Settings {
     pub loaners: LoanerSettings,
     pub tickets: TicketSettings,
     pub jobs: JobSettings,
+    pub attendance: AttendanceSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttendanceSettings {
+    /// Attendance can be marked from this many minutes before a session
+    /// starts (people arrive early); closing waits for the start.
+    pub opens_minutes_before: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,6 +213,9 @@ impl Default for Settings {
             tickets: TicketSettings {
                 auto_close_days: 7,
                 auto_close_interval_secs: 3600,
+            },
+            attendance: AttendanceSettings {
+                opens_minutes_before: 30,
             },
             jobs: JobSettings {
                 enabled: true,

@@ -390,6 +390,7 @@ pub struct Marked {
     responses(
         (status = 200, description = "Marked", body = Marked),
         (status = 403, description = "Not an instructor of this session (`not_your_session`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too early (`attendance_not_open`) or the session is cancelled (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A mark names no confirmed booking of this session", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -401,11 +402,12 @@ async fn mark_attendance(
     body: ApiJson<AttendanceMarks>,
 ) -> AppResult<web::Json<Marked>> {
     let session = SessionId(id.into_inner());
+    let opens = state.settings.attendance.opens_minutes_before;
     let marked = state
         .write(move |conn| {
             service::session_of(conn, caller.organisation_id, session)?;
             service::may_run(conn, &caller, session)?;
-            service::mark(conn, &caller, session, &body.0.marks)
+            service::mark(conn, &caller, session, &body.0.marks, opens)
         })
         .await?;
     Ok(web::Json(Marked { marked }))
@@ -427,7 +429,7 @@ pub struct Closed {
     responses(
         (status = 200, description = "Closed", body = Closed),
         (status = 403, description = "Not an instructor of this session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not scheduled (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not scheduled (`invalid_state`), or not started yet (`session_not_started`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/sessions/{id}/close")]

@@ -494,12 +494,23 @@ pub fn mark(
     caller: &Caller,
     session_id: SessionId,
     marks: &[AttendanceMark],
+    opens_minutes_before: i64,
 ) -> AppResult<usize> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
     if session.status == crate::schedule::types::SessionStatus::Cancelled {
         return Err(AppError::conflict(
             "invalid_state",
             "the session is cancelled",
+        ));
+    }
+    let opens = session.starts_at - chrono::Duration::minutes(opens_minutes_before);
+    if Utc::now().naive_utc() < opens {
+        return Err(AppError::conflict(
+            "attendance_not_open",
+            format!(
+                "attendance opens {opens_minutes_before} minutes before the session starts ({} UTC)",
+                session.starts_at.and_utc().to_rfc3339()
+            ),
         ));
     }
     if marks.is_empty() || marks.len() > 500 {
@@ -549,6 +560,13 @@ pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) ->
         return Err(AppError::conflict(
             "invalid_state",
             format!("the session is {}", session.status),
+        ));
+    }
+    // Before the start nobody can be a no-show yet.
+    if Utc::now().naive_utc() < session.starts_at {
+        return Err(AppError::conflict(
+            "session_not_started",
+            "a session can be closed once it has started",
         ));
     }
     let no_shows = queries::mark_no_shows(conn, session.id, caller.account_id)?;

@@ -514,6 +514,8 @@ async fn instructors_take_attendance_add_walk_ins_and_close_their_session(db: Db
         let b: Value = app.book(&s, id).await.json().await.unwrap();
         ids.push(b["id"].as_str().unwrap().to_owned());
     }
+    // The class has started.
+    app.set_session_start(&s, Duration::minutes(-10));
     let marks = json!({"marks": [{"booking_id": ids[0], "attendance": "present"}, {"booking_id": ids[1], "attendance": "late"}]});
     let res = app
         .post(
@@ -627,7 +629,81 @@ async fn instructors_take_attendance_add_walk_ins_and_close_their_session(db: Db
     .await;
 }
 
+/// Closing a class two months ahead would mark everyone a no-show: it is
+/// refused and nothing changes. Attendance opens 30 minutes before the start
+/// (people arrive early), and corrections still work after closing.
+async fn a_class_cannot_be_closed_before_it_starts_and_attendance_opens_shortly_before(db: Db) {
+    let app = spawn_app(db).await;
+    let s = app.session_ok(5, json!({})).await;
+    let r = app.residents_ok(2).await;
+    let a = app.book_ok(&s, &r[0]).await;
+    app.book_ok(&s, &r[1]).await;
+    app.set_session_start(&s, Duration::days(60));
+    let audit = app.audit_count();
+    let close = format!("/api/v1/sessions/{s}/close");
+    assert_problem(
+        app.post(&close, &app.admin_token, &json!({})).await,
+        409,
+        "session_not_started",
+    )
+    .await;
+    let attendance = format!("/api/v1/sessions/{s}/attendance");
+    let mark = |how: &str| json!({"marks": [{"booking_id": a["id"], "attendance": how}]});
+    let problem = assert_problem(
+        app.post(&attendance, &app.admin_token, &mark("present"))
+            .await,
+        409,
+        "attendance_not_open",
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("30 minutes"),
+        "{problem}"
+    );
+    let session = get_session(&app, &s).await;
+    assert_eq!(session["status"], "scheduled");
+    let roster = app
+        .get_ok(&format!("/api/v1/sessions/{s}/roster"), &app.admin_token)
+        .await;
+    assert!(
+        roster["confirmed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["attendance"].is_null()),
+        "{roster}"
+    );
+    assert_eq!(app.audit_count(), audit, "nothing was written");
+
+    // Twenty minutes before the start: attendance is open, closing is not.
+    app.set_session_start(&s, Duration::minutes(20));
+    app.post_ok(&attendance, &app.admin_token, &mark("present"), 200)
+        .await;
+    assert_problem(
+        app.post(&close, &app.admin_token, &json!({})).await,
+        409,
+        "session_not_started",
+    )
+    .await;
+
+    // Started: it closes, the unmarked booking is a no-show, and a
+    // correction afterwards still works.
+    app.set_session_start(&s, Duration::minutes(-5));
+    let closed = app.post_ok(&close, &app.admin_token, &json!({}), 200).await;
+    assert_eq!(closed["no_shows"], 1);
+    app.post_ok(&attendance, &app.admin_token, &mark("late"), 200)
+        .await;
+    let booking = app
+        .get_ok(
+            &format!("/api/v1/bookings/{}", a["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(booking["attendance"], "late");
+}
+
 db_tests!(
+    a_class_cannot_be_closed_before_it_starts_and_attendance_opens_shortly_before,
     a_coordinator_books_a_resident_and_reads_them_a_reference,
     a_full_session_puts_the_resident_on_the_waitlist,
     cancelling_frees_the_seat_for_the_first_on_the_waitlist,

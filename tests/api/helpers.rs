@@ -469,6 +469,22 @@ impl TestApp {
         )
     }
 
+    /// Moves a session's start (and end, two hours later) to `from_now`:
+    /// the clock of a class that is about to start or has started, which
+    /// the API cannot create (sessions start in the future).
+    pub fn set_session_start(&self, session: &str, from_now: chrono::Duration) {
+        use madoguchi::db::schema::sessions;
+        let starts = chrono::Utc::now().naive_utc() + from_now;
+        let mut conn = self.pool.get().expect("connection");
+        diesel::update(sessions::table.filter(sessions::id.eq(session)))
+            .set((
+                sessions::starts_at.eq(starts),
+                sessions::ends_at.eq(starts + chrono::Duration::hours(2)),
+            ))
+            .execute(&mut *conn)
+            .expect("move the session");
+    }
+
     /// Number of audit rows in the whole database (all organisations).
     pub fn audit_count(&self) -> i64 {
         use madoguchi::db::schema::audit_log;
