@@ -33,9 +33,13 @@ async fn list_audit(
 ) -> AppResult<web::Json<Page<AuditRecord>>> {
     caller.require(&[Role::Admin])?;
     let limit = pagination::limit(filter.limit)?;
-    let filter = filter.into_inner();
+    let mut filter = filter.into_inner();
     let rows = state
-        .db(move |conn| Ok(queries::list(conn, caller.organisation_id, &filter, limit)?))
+        .db(move |conn| {
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            crate::calendar::instant::resolve(&mut filter.from, &mut filter.to, tz);
+            Ok(queries::list(conn, caller.organisation_id, &filter, limit)?)
+        })
         .await?;
     let items = rows
         .into_iter()

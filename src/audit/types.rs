@@ -87,10 +87,13 @@ pub struct AuditFilter {
     pub actor_id: Option<uuid::Uuid>,
     /// e.g. `staff.create`
     pub action: Option<String>,
-    /// Only entries at or after this instant.
-    pub from: Option<DateTime<Utc>>,
-    /// Only entries before this instant.
-    pub to: Option<DateTime<Utc>>,
+    /// Only entries at or after this instant. An RFC 3339 instant, or a local date
+    /// (from the start of that day in the organisation's timezone).
+    #[param(value_type = Option<String>)]
+    pub from: Option<crate::calendar::Instant>,
+    /// Only entries before this instant. A date includes that whole day.
+    #[param(value_type = Option<String>)]
+    pub to: Option<crate::calendar::Instant>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.

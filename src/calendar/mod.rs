@@ -11,9 +11,11 @@
 pub mod business;
 pub mod holidays;
 pub mod hours;
+pub mod instant;
 
 pub use business::BusinessCalendar;
 pub use hours::{OpeningHours, WEEKDAYS, business_calendar};
+pub use instant::Instant;
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;

@@ -174,7 +174,9 @@ async fn feed(
                 })?;
             let ctx = org_context(conn, &app, organisation, None)?;
             let filter = SessionFilter {
-                from: Some(Utc::now() - Duration::days(30)),
+                from: Some(crate::calendar::Instant::At(
+                    Utc::now() - Duration::days(30),
+                )),
                 venue_id: (scope == "venue").then_some(target),
                 ..Default::default()
             };

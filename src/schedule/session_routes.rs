@@ -54,7 +54,7 @@ fn cursor_of(s: &Session) -> String {
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: SessionFilter,
+    mut filter: SessionFilter,
     instructor: Option<AccountId>,
 ) -> AppResult<Page<Session>> {
     let limit = pagination::limit(filter.limit)?;
@@ -63,6 +63,7 @@ async fn list(
     let items = state
         .db(move |conn| {
             let ctx = context(conn, &app, &caller)?;
+            crate::calendar::instant::resolve(&mut filter.from, &mut filter.to, ctx.tz);
             let rows = queries::list_sessions(
                 conn,
                 caller.organisation_id,

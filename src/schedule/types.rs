@@ -409,10 +409,13 @@ impl Session {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SessionFilter {
-    /// Sessions starting at or after this instant (default: now).
-    pub from: Option<DateTime<Utc>>,
-    /// Sessions starting before this instant.
-    pub to: Option<DateTime<Utc>>,
+    /// Sessions starting at or after this instant (default: now). An RFC 3339 instant, or a local date
+    /// (from the start of that day in the organisation's timezone).
+    #[param(value_type = Option<String>)]
+    pub from: Option<crate::calendar::Instant>,
+    /// Sessions starting before this instant. A date includes that whole day.
+    #[param(value_type = Option<String>)]
+    pub to: Option<crate::calendar::Instant>,
     pub venue_id: Option<uuid::Uuid>,
     pub course_id: Option<uuid::Uuid>,
     pub series_id: Option<uuid::Uuid>,

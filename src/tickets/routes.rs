@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -157,8 +157,12 @@ async fn ticket_counts(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    /// An RFC 3339 instant, or a local date (from the start of that day).
+    #[param(value_type = String)]
+    pub from: crate::calendar::Instant,
+    /// An RFC 3339 instant, or a local date (that whole day included).
+    #[param(value_type = String)]
+    pub to: crate::calendar::Instant,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
 }
@@ -182,12 +186,15 @@ async fn ticket_stats(
     query: web::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
-    let q = query.into_inner();
-    if q.to <= q.from {
-        return Err(AppError::invalid_field("to", "must be after from"));
-    }
+    let mut q = query.into_inner();
     let figures = state
         .db(move |conn| {
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            q.from.resolve_start(tz);
+            q.to.resolve_end(tz);
+            if q.to.utc() <= q.from.utc() {
+                return Err(AppError::invalid_field("to", "must be after from"));
+            }
             let rows = queries::created_between(
                 conn,
                 caller.organisation_id,

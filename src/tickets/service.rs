@@ -502,13 +502,16 @@ pub fn list(
     limit: i64,
 ) -> AppResult<Vec<super::types::Ticket>> {
     let scoped = crate::auth::access::works_own_queue(caller);
+    let mut filter = filter.clone();
+    let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+    crate::calendar::instant::resolve(&mut filter.from, &mut filter.to, tz);
     // Service levels are computed, not stored: filtering by them reads the
     // organisation's matching tickets (bounded) first.
     let fetch = if by_sla.is_some() { 5000 } else { limit };
     let rows = queries::list(
         conn,
         caller.organisation_id,
-        filter,
+        &filter,
         caller.account_id,
         scoped,
         fetch,

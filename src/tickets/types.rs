@@ -261,7 +261,7 @@ pub struct NewNote {
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TicketFilter {
@@ -273,10 +273,13 @@ pub struct TicketFilter {
     /// `mine` (assigned to the caller) or `unassigned`.
     pub queue: Option<String>,
     pub venue_id: Option<uuid::Uuid>,
-    /// Created at or after this instant.
-    pub from: Option<DateTime<Utc>>,
-    /// Created before this instant.
-    pub to: Option<DateTime<Utc>>,
+    /// Created at or after this instant. An RFC 3339 instant, or a local date
+    /// (from the start of that day in the organisation's timezone).
+    #[param(value_type = Option<String>)]
+    pub from: Option<crate::calendar::Instant>,
+    /// Created before this instant. A date includes that whole day.
+    #[param(value_type = Option<String>)]
+    pub to: Option<crate::calendar::Instant>,
     /// Words in the subject or description (Japanese substrings work).
     pub q: Option<String>,
     /// `overdue` or `at_risk` (open tickets against their service levels).

@@ -113,7 +113,68 @@ async fn invisible_names_duplicate_skills_and_future_tokens_are_refused(db: Db) 
     assert_problem(app.get("/api/v1/me", &future).await, 401, "invalid_token").await;
 }
 
+/// A date where an instant is asked for means that local day; anything
+/// else says exactly what is expected.
+async fn dates_in_queries_mean_the_local_day(db: Db) {
+    let app = spawn_app(db).await;
+    let day = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive()
+        + Duration::days(5);
+    let s = app.session_ok(5, json!({"date": day})).await;
+    let other = app
+        .session_ok(5, json!({"date": day + Duration::days(1)}))
+        .await;
+    let page = app
+        .get_ok(
+            &format!("/api/v1/sessions?from={day}&to={day}"),
+            &app.admin_token,
+        )
+        .await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![s.as_str()],
+        "only that day's session, not {other}"
+    );
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    let stats = app
+        .get_ok(
+            &format!("/api/v1/tickets/stats?from={today}&to={today}"),
+            &app.admin_token,
+        )
+        .await;
+    assert!(stats.is_object(), "{stats}");
+    app.get_ok(&format!("/api/v1/audit?from={today}"), &app.admin_token)
+        .await;
+    for bad in ["2026-12", "tomorrow", "2026-12-01T25:00:00Z"] {
+        let body = assert_problem(
+            app.get(
+                &format!("/api/v1/tickets/stats?from={bad}&to=2026-12-31"),
+                &app.admin_token,
+            )
+            .await,
+            422,
+            "invalid_query",
+        )
+        .await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("RFC 3339") && detail.contains("2026-12-01"),
+            "says what is expected: {detail}"
+        );
+    }
+}
+
 db_tests!(
+    dates_in_queries_mean_the_local_day,
     rules_that_never_occur_and_far_dates_are_refused,
     invisible_names_duplicate_skills_and_future_tokens_are_refused,
 );
