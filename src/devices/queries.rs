@@ -120,7 +120,7 @@ pub fn record_event(
 }
 
 /// kind, detail, actor, when.
-pub type EventRow = (String, String, Option<String>, NaiveDateTime);
+pub type EventRow = (String, String, Option<crate::db::AccountId>, NaiveDateTime);
 
 pub fn events(conn: &mut DbConnection, device: DeviceId) -> QueryResult<Vec<EventRow>> {
     device_events::table

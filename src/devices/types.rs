@@ -108,7 +108,7 @@ pub struct DeviceFilter {
 pub struct DeviceEvent {
     pub kind: String,
     pub detail: String,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<AccountId>,
     pub at: DateTime<Utc>,
 }
 

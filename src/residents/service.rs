@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use super::names;
 use super::queries;
-use super::types::{Resident, ResidentChanges, ResidentRow, created_by, search_text};
+use super::types::{Resident, ResidentChanges, ResidentRow, search_text};
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId};
 use crate::error::{AppError, AppResult};
@@ -66,7 +66,7 @@ pub fn create(
         device: c.device.flatten(),
         notes: c.notes.flatten(),
         merged_into: None,
-        created_by: created_by(actor),
+        created_by: Some(actor),
         created_at: now,
         updated_at: now,
     };

@@ -44,8 +44,8 @@ pub struct ResidentRow {
     pub consent_data: bool,
     pub device: Option<String>,
     pub notes: Option<String>,
-    pub merged_into: Option<String>,
-    pub created_by: Option<String>,
+    pub merged_into: Option<ResidentId>,
+    pub created_by: Option<AccountId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -98,7 +98,7 @@ pub struct Resident {
     pub device: Option<String>,
     pub notes: Option<String>,
     /// Set when this record was merged into another.
-    pub merged_into: Option<String>,
+    pub merged_into: Option<ResidentId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -374,8 +374,4 @@ pub struct MergeResidents {
     /// The duplicate record; its bookings move to the resident in the path
     /// and it is marked as merged.
     pub duplicate_id: uuid::Uuid,
-}
-
-pub fn created_by(actor: AccountId) -> Option<String> {
-    Some(actor.to_string())
 }

@@ -166,7 +166,7 @@ pub type EventRow = (
     Option<String>,
     Option<String>,
     Option<String>,
-    Option<String>,
+    Option<crate::db::AccountId>,
     NaiveDateTime,
 );
 

@@ -108,7 +108,7 @@ pub struct TicketRow {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub merged_into: Option<String>,
+    pub merged_into: Option<TicketId>,
 }
 
 impl TicketRow {
@@ -152,7 +152,7 @@ pub struct Ticket {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Set on a duplicate merged into another ticket.
-    pub merged_into: Option<String>,
+    pub merged_into: Option<TicketId>,
     /// Due times in business hours, paused while waiting on the resident.
     pub sla: Option<Sla>,
 }
@@ -200,7 +200,7 @@ pub struct TimelineEntry {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub body: Option<String>,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<AccountId>,
     pub at: DateTime<Utc>,
 }
 
