@@ -60,7 +60,8 @@ pub fn fully_visible(
             )
             .filter(session_instructors::account_id.eq(me))
             .filter(bookings::resident_id.eq_any(ids))
-            .filter(bookings::status.ne(crate::bookings::types::BookingStatus::Cancelled))
+            // `auth` sits below `bookings`, so the stored text, not the enum.
+            .filter(bookings::status.ne("cancelled"))
             .select(bookings::resident_id)
             .distinct()
             .load(conn)?,

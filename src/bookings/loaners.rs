@@ -8,7 +8,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{bookings, devices, loaner_reservations, loans, sessions};
 use crate::db::{BookingId, DbConnection, SessionId, VenueId};
-use crate::devices::types::DeviceStatus;
 use crate::schedule::types::SessionRow;
 
 fn now() -> NaiveDateTime {
@@ -26,7 +25,9 @@ fn has_free_device(
 ) -> QueryResult<bool> {
     let pool: i64 = devices::table
         .filter(devices::home_venue_id.eq(venue))
-        .filter(devices::status.eq_any([DeviceStatus::Available, DeviceStatus::Loaned]))
+        // `bookings` sits below `devices`: the stored texts of
+        // `DeviceStatus::Available` and `DeviceStatus::Loaned`.
+        .filter(devices::status.eq_any(["available", "loaned"]))
         .count()
         .get_result(conn)?;
     let reserved: i64 = loaner_reservations::table
