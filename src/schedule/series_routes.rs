@@ -71,31 +71,7 @@ async fn create_series(
     let saved = state
         .write(move |conn| {
             let ctx = context(conn, &app, &caller)?;
-            let (mut row, exceptions, instructors) =
-                service::apply_series_input(conn, &ctx, None, body.0)?;
-            queries::insert_series(conn, &row)?;
-            queries::set_exception_dates(conn, row.id, &exceptions)?;
-            queries::set_series_instructors(conn, row.id, &instructors)?;
-            let report = service::sync_series(
-                conn,
-                &ctx,
-                &mut row,
-                &exceptions,
-                &instructors,
-                ctx.horizon_end(),
-            )?;
-            crate::audit::record(
-                conn,
-                &ctx,
-                "series.create",
-                "series",
-                row.id,
-                format!(
-                    "created series {} ({} sessions)",
-                    row.rrule,
-                    report.added.len()
-                ),
-            )?;
+            let (row, report) = service::save_series(conn, &ctx, None, body.0)?;
             Ok(SeriesSaved {
                 series: answer(conn, &ctx, row)?,
                 sessions: report,
@@ -191,39 +167,7 @@ async fn update_series(
     let saved = state
         .write(move |conn| {
             let ctx = context(conn, &app, &caller)?;
-            let row = queries::find_series(conn, caller.organisation_id, id)?
-                .ok_or_else(|| AppError::not_found("series"))?;
-            let current = (
-                row,
-                queries::exception_dates(conn, id)?,
-                queries::series_instructor_ids(conn, id)?,
-            );
-            let (mut row, exceptions, instructors) =
-                service::apply_series_input(conn, &ctx, Some(current), body.0)?;
-            queries::set_exception_dates(conn, id, &exceptions)?;
-            queries::set_series_instructors(conn, id, &instructors)?;
-            let report = service::sync_series(
-                conn,
-                &ctx,
-                &mut row,
-                &exceptions,
-                &instructors,
-                ctx.horizon_end(),
-            )?;
-            crate::audit::record(
-                conn,
-                &ctx,
-                "series.update",
-                "series",
-                id,
-                format!(
-                    "edited series: {} added, {} updated, {} removed, {} kept",
-                    report.added.len(),
-                    report.updated.len(),
-                    report.removed.len(),
-                    report.kept.len()
-                ),
-            )?;
+            let (row, report) = service::save_series(conn, &ctx, Some(id), body.0)?;
             Ok(SeriesSaved {
                 series: answer(conn, &ctx, row)?,
                 sessions: report,

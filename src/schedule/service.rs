@@ -351,6 +351,65 @@ fn booking_window(row: &SeriesRow, starts_at: NaiveDateTime) -> (NaiveDateTime, 
 /// Sessions with bookings are never moved or deleted here: they are reported
 /// as kept. Individually moved or resized (detached) and cancelled sessions
 /// are left alone. Call inside a write transaction.
+/// Creates a series (`existing` is `None`) or edits one, stores its
+/// exception dates and instructors, synchronises its sessions to the horizon
+/// and records it. Must run inside a write transaction.
+pub fn save_series(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    existing: Option<SeriesId>,
+    input: SeriesInput,
+) -> AppResult<(SeriesRow, SyncReport)> {
+    let current = match existing {
+        Some(id) => {
+            let row = queries::find_series(conn, ctx.organisation, id)?
+                .ok_or_else(|| AppError::not_found("series"))?;
+            Some((
+                row,
+                queries::exception_dates(conn, id)?,
+                queries::series_instructor_ids(conn, id)?,
+            ))
+        }
+        None => None,
+    };
+    let (mut row, exceptions, instructors) = apply_series_input(conn, ctx, current, input)?;
+    if existing.is_none() {
+        queries::insert_series(conn, &row)?;
+    }
+    queries::set_exception_dates(conn, row.id, &exceptions)?;
+    queries::set_series_instructors(conn, row.id, &instructors)?;
+    let report = sync_series(
+        conn,
+        ctx,
+        &mut row,
+        &exceptions,
+        &instructors,
+        ctx.horizon_end(),
+    )?;
+    let (action, summary) = match existing {
+        None => (
+            "series.create",
+            format!(
+                "created series {} ({} sessions)",
+                row.rrule,
+                report.added.len()
+            ),
+        ),
+        Some(_) => (
+            "series.update",
+            format!(
+                "edited series: {} added, {} updated, {} removed, {} kept",
+                report.added.len(),
+                report.updated.len(),
+                report.removed.len(),
+                report.kept.len()
+            ),
+        ),
+    };
+    crate::audit::record(conn, ctx, action, "series", row.id, summary)?;
+    Ok((row, report))
+}
+
 pub fn sync_series(
     conn: &mut DbConnection,
     ctx: &Context,
