@@ -252,6 +252,8 @@ fn refs_in(value: &Value, out: &mut Vec<String>) {
 }
 
 /// What is wrong with an answer, measured against `doc` (see `Conformance`).
+/// The first document seen serves every test: it is generated from the
+/// code, so every app serves the same one. Compiled schemas are cached.
 pub fn answer_errors(
     doc: &Value,
     method: &str,
@@ -260,23 +262,30 @@ pub fn answer_errors(
     content_type: &str,
     body: &Value,
 ) -> Vec<String> {
-    let c = Conformance {
-        doc: doc.clone(),
-        checked: Vec::new(),
-    };
-    c.errors(method, path, status, content_type, body)
+    static SHARED: std::sync::OnceLock<Conformance> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| Conformance::from_doc(doc.clone()))
+        .errors(method, path, status, content_type, body)
 }
 
 /// Checks answers against the schemas the document declares for them.
 pub struct Conformance {
     doc: Value,
+    /// Compiled schemas by "method template status media".
+    validators:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
     pub checked: Vec<String>,
 }
 
 impl Conformance {
     pub async fn load(app: &crate::helpers::TestApp) -> Conformance {
+        Conformance::from_doc(document(app).await)
+    }
+
+    fn from_doc(doc: Value) -> Conformance {
         Conformance {
-            doc: document(app).await,
+            doc,
+            validators: Default::default(),
             checked: Vec::new(),
         }
     }
@@ -336,21 +345,31 @@ impl Conformance {
             "{method} {template}: status {status} is not documented (answer: {body})"
         );
         let media = content_type.split(';').next().unwrap_or("").trim();
-        let Some(schema) = response["content"].get(media).map(|c| c["schema"].clone()) else {
+        let Some(schema) = response["content"].get(media).map(|c| &c["schema"]) else {
             assert!(
                 response.get("content").is_none() || body.is_null(),
                 "{method} {template} {status}: content type {media} is not documented"
             );
             return Vec::new();
         };
-        let mut root = schema.as_object().cloned().unwrap_or_default();
-        root.insert("components".into(), self.doc["components"].clone());
-        let validator = jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .build(&Value::Object(root))
-            .unwrap_or_else(|e| {
-                panic!("{method} {template} {status}: schema does not compile: {e}")
-            });
+        let key = format!("{method} {template} {status} {media}");
+        let cached = self.validators.lock().unwrap().get(&key).cloned();
+        let validator = cached.unwrap_or_else(|| {
+            let mut root = schema.as_object().cloned().unwrap_or_default();
+            root.insert("components".into(), self.doc["components"].clone());
+            let compiled = jsonschema::draft202012::options()
+                .should_validate_formats(true)
+                .build(&Value::Object(root))
+                .unwrap_or_else(|e| {
+                    panic!("{method} {template} {status}: schema does not compile: {e}")
+                });
+            let compiled = std::sync::Arc::new(compiled);
+            self.validators
+                .lock()
+                .unwrap()
+                .insert(key, compiled.clone());
+            compiled
+        });
         validator
             .iter_errors(body)
             .map(|e| format!("{} at {}", e, e.instance_path()))
