@@ -178,8 +178,9 @@ pub fn day_at_venue(
     organisation: OrganisationId,
     venue: VenueId,
     date: NaiveDate,
+    taught_by: Option<AccountId>,
 ) -> QueryResult<Vec<(PaymentRow, String, chrono::NaiveDateTime)>> {
-    payments::table
+    let mut query = payments::table
         .inner_join(sessions::table.on(sessions::id.eq(payments::session_id)))
         .inner_join(courses::table.on(courses::id.eq(sessions::course_id)))
         .filter(payments::organisation_id.eq(organisation))
@@ -187,7 +188,11 @@ pub fn day_at_venue(
         .filter(payments::local_date.eq(date))
         .order((sessions::starts_at.asc(), payments::id.asc()))
         .select((PaymentRow::as_select(), courses::title, sessions::starts_at))
-        .load(conn)
+        .into_boxed();
+    if let Some(account) = taught_by {
+        query = query.filter(payments::session_id.eq_any(crate::auth::access::taught_by(account)));
+    }
+    query.load(conn)
 }
 
 #[cfg(test)]

@@ -173,13 +173,8 @@ pub fn cash_sheet_rows(
     if caller.role == crate::auth::Role::Volunteer {
         crate::auth::access::require_office(caller)?;
     }
-    let mut rows = queries::day_at_venue(conn, caller.organisation_id, venue, date)?;
-    if !crate::auth::access::sees_everything(caller) {
-        let mine: std::collections::HashSet<String> =
-            crate::schedule::queries::sessions_taught_by(conn, caller.account_id)?
-                .into_iter()
-                .collect();
-        rows.retain(|(row, _, _)| mine.contains(&row.session_id.to_string()));
-    }
+    // An instructor's sheet holds the sessions they teach, no others.
+    let taught_by = (!crate::auth::access::sees_everything(caller)).then_some(caller.account_id);
+    let rows = queries::day_at_venue(conn, caller.organisation_id, venue, date, taught_by)?;
     Ok(rows)
 }

@@ -315,11 +315,6 @@ pub fn session_instructor_ids(
         .load::<AccountId>(conn)
 }
 
-/// Ids of every session the account teaches (as stored text).
-pub fn sessions_taught_by(conn: &mut DbConnection, account: AccountId) -> QueryResult<Vec<String>> {
-    crate::auth::access::taught_by(account).load(conn)
-}
-
 pub fn set_session_instructors(
     conn: &mut DbConnection,
     id: SessionId,
