@@ -68,10 +68,7 @@ pub fn fully_visible(
         Role::Volunteer => tickets::table
             .filter(tickets::organisation_id.eq(caller.organisation_id))
             .filter(tickets::assignee_id.eq(me))
-            .filter(
-                tickets::resident_id
-                    .eq_any(ids.iter().map(ToString::to_string).collect::<Vec<_>>()),
-            )
+            .filter(tickets::resident_id.eq_any(ids))
             .select(tickets::resident_id.assume_not_null())
             .distinct()
             .load(conn)?,
