@@ -53,69 +53,14 @@ macro_rules! define_id {
 
         impl utoipa::ToSchema for $name {}
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
-            ) -> diesel::serialize::Result {
-                use std::io::Write;
-                let mut buf = uuid::Uuid::encode_buffer();
-                out.write_all(self.0.hyphenated().encode_lower(&mut buf).as_bytes())?;
-                Ok(diesel::serialize::IsNull::No)
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(text: &str) -> Result<Self, uuid::Error> {
+                text.parse().map(Self)
             }
         }
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $name {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
-            ) -> diesel::serialize::Result {
-                out.set_value(self.to_string());
-                Ok(diesel::serialize::IsNull::No)
-            }
-        }
-
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, super::MultiBackend> for $name {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, super::MultiBackend>,
-            ) -> diesel::serialize::Result {
-                out.set_value((diesel::sql_types::Text, self));
-                Ok(diesel::serialize::IsNull::No)
-            }
-        }
-
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
-            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::pg::Pg,
-                >>::from_sql(bytes)?;
-                Ok(Self(text.parse()?))
-            }
-        }
-
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite>
-            for $name
-        {
-            fn from_sql(
-                bytes: diesel::sqlite::SqliteValue<'_, '_, '_>,
-            ) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::sqlite::Sqlite,
-                >>::from_sql(bytes)?;
-                Ok(Self(text.parse()?))
-            }
-        }
-
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, super::MultiBackend> for $name {
-            fn from_sql(
-                bytes: <super::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
-            ) -> diesel::deserialize::Result<Self> {
-                bytes.from_sql::<Self, diesel::sql_types::Text>()
-            }
-        }
+        $crate::db::text_enum::text_column!($name);
     };
 }
 

@@ -78,13 +78,25 @@ macro_rules! text_enum {
             }
         }
 
+        $crate::db::text_enum::text_column!($name);
+    };
+}
+pub(crate) use text_enum;
+
+/// A value stored as TEXT on both databases, through its `Display` (to the
+/// database) and `FromStr` (from it): diesel's `ToSql`/`FromSql` for
+/// PostgreSQL, SQLite and the `MultiBackend` of `DbConnection`. The type
+/// derives `AsExpression` and `FromSqlRow` with `sql_type = Text`. Used by
+/// `text_enum!` and by the id newtypes.
+macro_rules! text_column {
+    ($name:ty) => {
         impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
             ) -> diesel::serialize::Result {
                 use std::io::Write;
-                out.write_all(self.as_str().as_bytes())?;
+                write!(out, "{self}")?;
                 Ok(diesel::serialize::IsNull::No)
             }
         }
@@ -94,7 +106,7 @@ macro_rules! text_enum {
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
-                out.set_value(self.as_str());
+                out.set_value(self.to_string());
                 Ok(diesel::serialize::IsNull::No)
             }
         }
@@ -144,4 +156,4 @@ macro_rules! text_enum {
         }
     };
 }
-pub(crate) use text_enum;
+pub(crate) use text_column;
