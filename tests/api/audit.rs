@@ -142,7 +142,86 @@ async fn a_refused_write_leaves_no_audit_entry(db: Db) {
     assert_eq!(app.audit_count(), before);
 }
 
+/// Writes of every feature record the member of staff who made them (each
+/// goes through `audit::record` with its own kind of actor).
+async fn writes_across_features_are_audited_with_their_actor(db: Db) {
+    let app = spawn_app(db).await;
+    let (coordinator, token) = app
+        .staff_with_token("coord@kita.example", "coordinator")
+        .await;
+    let coordinator = coordinator["id"].as_str().unwrap().to_owned();
+    let venue = app
+        .post_ok(
+            "/api/v1/venues",
+            &token,
+            &json!({"name": "北公民館", "default_capacity": 5}),
+            201,
+        )
+        .await;
+    let course = app
+        .post_ok("/api/v1/courses", &token, &json!({"title": "スマホ教室", "kind": "class", "default_fee_yen": 100, "default_length_minutes": 120}), 201)
+        .await;
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(6);
+    app.post_ok("/api/v1/series", &token,
+        &json!({"course_id": course["id"], "venue_id": venue["id"], "rrule": "FREQ=WEEKLY", "starts_on": day, "start_time": "14:00", "count": 2}), 201)
+        .await;
+    let session = app
+        .post_ok("/api/v1/sessions", &token,
+            &json!({"course_id": course["id"], "venue_id": venue["id"], "date": day, "start_time": "10:00"}), 201)
+        .await;
+    let resident = app
+        .post_ok("/api/v1/residents", &token,
+            &json!({"family_name": "伊藤", "given_name": "花", "family_name_kana": "いとう", "given_name_kana": "はな"}), 201)
+        .await;
+    let booking = app
+        .post_ok(
+            &format!(
+                "/api/v1/sessions/{}/bookings",
+                session["id"].as_str().unwrap()
+            ),
+            &token,
+            &json!({"resident_id": resident["id"], "channel": "phone"}),
+            201,
+        )
+        .await;
+    app.post_ok(
+        "/api/v1/payments",
+        &token,
+        &json!({"booking_id": booking["id"], "amount": 100, "method": "cash"}),
+        201,
+    )
+    .await;
+    app.post_ok("/api/v1/tickets", &token,
+        &json!({"channel": "phone", "category": "smartphone", "subject": "LINE", "contact_phone": "090-1111-2222"}), 201)
+        .await;
+    app.post_ok("/api/v1/devices", &token,
+        &json!({"asset_tag": "KITA-001", "kind": "smartphone", "os": "android", "model": "AQUOS", "home_venue_id": venue["id"]}), 201)
+        .await;
+    let log = app
+        .get_ok("/api/v1/audit?limit=200", &app.admin_token)
+        .await;
+    let entries = log["items"].as_array().unwrap();
+    for action in [
+        "venue.create",
+        "course.create",
+        "series.create",
+        "session.create",
+        "resident.create",
+        "booking.create",
+        "payment.create",
+        "ticket.create",
+        "device.create",
+    ] {
+        let entry = entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action} is audited: {log}"));
+        assert_eq!(entry["actor_id"], coordinator.as_str(), "{action}: {entry}");
+    }
+}
+
 db_tests!(
+    writes_across_features_are_audited_with_their_actor,
     account_management_is_audited_with_its_actor,
     a_refused_write_leaves_no_audit_entry
 );
