@@ -79,7 +79,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
 /// Every job of the application, with intervals from the settings.
 pub fn jobs(settings: &Settings) -> Vec<crate::jobs::Job> {
     vec![
-        crate::schedule::job::job(&settings.schedule),
+        crate::schedule::job::job(
+            &settings.schedule,
+            crate::schedule::job::Hooks {
+                loaner_turnaround_minutes: settings.loaners.turnaround_minutes,
+                on_sessions_added: crate::bookings::enrolment::keep_promises,
+            },
+        ),
         crate::tickets::jobs::job(
             settings.tickets.auto_close_days,
             settings.tickets.auto_close_interval_secs,
@@ -121,6 +127,7 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         pool,
         jwt: Arc::new(JwtKeys::new(&settings.auth)),
         settings: Arc::new(settings),
+        on_sessions_added: crate::bookings::enrolment::keep_promises,
     });
     // The route table for 405 answers comes from the same registrations.
     let (_, openapi) = build_app(

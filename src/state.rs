@@ -16,6 +16,9 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
+    /// Runs after a series edit stored new sessions (enrolments keep their
+    /// promise); set by `startup` so the schedule need not know bookings.
+    pub on_sessions_added: crate::schedule::service::SessionsAdded,
 }
 
 impl AppState {

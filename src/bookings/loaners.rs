@@ -97,6 +97,24 @@ pub fn record(
             loaner_reservations::created_at.eq(now()),
             loaner_reservations::updated_at.eq(now()),
         ))
+        .execute(conn)?;
+    sync_fee(conn, booking)
+}
+
+/// Sets what is due on a booking from its loaner claim: the class fee,
+/// plus the loaner fee while a device is reserved for it, lent, or was
+/// lent (`returned`); never for a claim waiting for a device or released.
+fn sync_fee(conn: &mut DbConnection, booking: BookingId) -> QueryResult<()> {
+    let charged = matches!(
+        status_of(conn, booking)?.as_deref(),
+        Some("reserved" | "out" | "returned")
+    );
+    let (class, loaner): (i32, i32) = bookings::table
+        .filter(bookings::id.eq(booking))
+        .select((bookings::class_fee_yen, bookings::loaner_fee_yen))
+        .first(conn)?;
+    diesel::update(bookings::table.filter(bookings::id.eq(booking)))
+        .set(bookings::fee_due_yen.eq(class + if charged { loaner } else { 0 }))
         .execute(conn)
         .map(|_| ())
 }
@@ -115,8 +133,8 @@ pub fn set_status(conn: &mut DbConnection, booking: BookingId, status: &str) -> 
             loaner_reservations::status.eq(status),
             loaner_reservations::updated_at.eq(now()),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    sync_fee(conn, booking)
 }
 
 /// Releases a cancelled booking's claim, then gives a freed device to the
@@ -213,19 +231,17 @@ pub fn label(status: Option<&str>) -> String {
 
 /// Releases every claim of a session's bookings (the session was cancelled).
 pub fn release_session(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
-    let ids: Vec<String> = bookings::table
+    let ids: Vec<BookingId> = bookings::table
         .filter(bookings::session_id.eq(session))
         .select(bookings::id)
         .load(conn)?;
-    diesel::update(
-        loaner_reservations::table
-            .filter(loaner_reservations::booking_id.eq_any(ids))
-            .filter(loaner_reservations::status.eq_any(["reserved", "waitlisted"])),
-    )
-    .set((
-        loaner_reservations::status.eq("released"),
-        loaner_reservations::updated_at.eq(now()),
-    ))
-    .execute(conn)
-    .map(|_| ())
+    let held: Vec<BookingId> = loaner_reservations::table
+        .filter(loaner_reservations::booking_id.eq_any(&ids))
+        .filter(loaner_reservations::status.eq_any(["reserved", "waitlisted"]))
+        .select(loaner_reservations::booking_id)
+        .load(conn)?;
+    for booking in held {
+        set_status(conn, booking, "released")?;
+    }
+    Ok(())
 }

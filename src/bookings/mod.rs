@@ -2,6 +2,7 @@
 //! staff; cancellations with waitlist promotion; walk-ins and attendance.
 
 pub mod enrolment;
+pub mod enrolment_queries;
 pub mod enrolment_routes;
 pub mod loaners;
 pub mod merge;

@@ -424,29 +424,6 @@ pub fn waitlist_positions(
     Ok(positions)
 }
 
-/// Records a new active enrolment.
-pub fn insert_enrolment(
-    conn: &mut DbConnection,
-    id: uuid::Uuid,
-    caller: &crate::auth::Caller,
-    series: crate::db::SeriesId,
-    resident: ResidentId,
-) -> QueryResult<()> {
-    use crate::db::schema::enrolments;
-    diesel::insert_into(enrolments::table)
-        .values((
-            enrolments::id.eq(crate::db::EnrolmentId(id)),
-            enrolments::organisation_id.eq(caller.organisation_id),
-            enrolments::series_id.eq(series),
-            enrolments::resident_id.eq(resident),
-            enrolments::status.eq("active"),
-            enrolments::entered_by.eq(caller.account_id),
-            enrolments::created_at.eq(now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// Ties a booking to the enrolment that made it.
 pub fn set_enrolment(
     conn: &mut DbConnection,
@@ -457,21 +434,6 @@ pub fn set_enrolment(
         .set(bookings::enrolment_id.eq(crate::db::EnrolmentId(enrolment)))
         .execute(conn)
         .map(|_| ())
-}
-
-/// (status, series) of an enrolment of the organisation.
-pub fn find_enrolment(
-    conn: &mut DbConnection,
-    organisation: OrganisationId,
-    id: uuid::Uuid,
-) -> QueryResult<Option<(String, crate::db::SeriesId)>> {
-    use crate::db::schema::enrolments;
-    enrolments::table
-        .filter(enrolments::organisation_id.eq(organisation))
-        .filter(enrolments::id.eq(crate::db::EnrolmentId(id)))
-        .select((enrolments::status, enrolments::series_id))
-        .first(conn)
-        .optional()
 }
 
 /// The enrolment's bookings of sessions yet to come, not cancelled.
@@ -486,17 +448,4 @@ pub fn future_bookings_of_enrolment(
         .filter(sessions::starts_at.gt(now()))
         .select(bookings::id)
         .load::<BookingId>(conn)
-}
-
-/// Marks an enrolment cancelled, with its reason.
-pub fn cancel_enrolment(conn: &mut DbConnection, id: uuid::Uuid, reason: &str) -> QueryResult<()> {
-    use crate::db::schema::enrolments;
-    diesel::update(enrolments::table.filter(enrolments::id.eq(crate::db::EnrolmentId(id))))
-        .set((
-            enrolments::status.eq("cancelled"),
-            enrolments::cancel_reason.eq(reason),
-            enrolments::cancelled_at.eq(now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
 }

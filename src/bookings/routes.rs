@@ -82,7 +82,7 @@ fn answers(
     responses(
         (status = 201, description = "Booked (confirmed or waitlisted)", body = Booking),
         (status = 404, description = "No such session in this organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_booked`, `session_full`, `booking_not_open`, `booking_closed` or `session_not_bookable`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_booked`, `session_full`, `booking_not_open`, `booking_closed`, `session_not_bookable`, `no_loaner_available`, `not_eligible` or `eligibility_unknown` (with `missing`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown resident; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -329,7 +329,7 @@ async fn resident_bookings(
     responses(
         (status = 201, description = "Seated and marked present", body = Booking),
         (status = 403, description = "Not an instructor of this session (`not_your_session`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`session_full` or `already_booked`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`session_full`, `already_booked`, or `no_loaner_available` (no device free and no `if_no_loaner` choice)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/sessions/{id}/walk-ins")]
@@ -360,16 +360,15 @@ async fn walk_in(
             ));
         }
     };
+    let loaner = service::WalkInLoaner {
+        needs_loaner: req.needs_loaner,
+        if_none_free: req.if_no_loaner,
+        turnaround_minutes: state.settings.loaners.turnaround_minutes,
+    };
     let booking = state
         .write(move |conn| {
-            let row = service::walk_in_anyone(
-                conn,
-                &caller,
-                session,
-                who,
-                req.needs_loaner,
-                req.over_capacity,
-            )?;
+            let row =
+                service::walk_in_anyone(conn, &caller, session, who, loaner, req.over_capacity)?;
             answer(conn, row)
         })
         .await?;

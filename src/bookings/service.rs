@@ -12,6 +12,7 @@ use super::types::{
 };
 use crate::auth::Caller;
 use crate::auth::Role;
+use crate::courses::eligibility::{Person, Verdict};
 use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::residents::queries as residents;
@@ -119,39 +120,55 @@ pub(crate) struct Seat {
     pub over_capacity: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
+impl Seat {
+    pub fn confirmed() -> Self {
+        Seat {
+            status: BookingStatus::Confirmed,
+            waitlist_seq: None,
+            over_capacity: false,
+        }
+    }
+}
+
+/// What a new booking row is made of, beyond its session and resident.
+pub(crate) struct NewRow {
+    pub channel: Channel,
+    pub needs_loaner: bool,
+    pub notes: Option<String>,
+    pub seat: Seat,
+    pub window_override_reason: Option<String>,
+    pub fee_exemption_reason: Option<String>,
+    pub eligibility_override_reason: Option<String>,
+    pub entered_by: AccountId,
+}
+
+/// Inserts a booking priced from its session: the class fee is due at
+/// once, the loaner fee only once the pool reserves or lends a device
+/// (`loaners::record` and `loaners::set_status` keep `fee_due_yen` true).
 pub(crate) fn insert_booking(
     conn: &mut DbConnection,
     session: &SessionRow,
     resident: &ResidentRow,
-    channel: Channel,
-    needs_loaner: bool,
-    notes: Option<String>,
-    seat: Seat,
-    window_override_reason: Option<String>,
-    fee_exemption_reason: Option<String>,
-    actor: AccountId,
+    new: NewRow,
 ) -> AppResult<BookingRow> {
     let now = Utc::now().naive_utc();
+    let waived = new.fee_exemption_reason.is_some();
+    let class_fee_yen = if waived { 0 } else { session.fee_yen };
     let row = BookingRow {
         id: BookingId::generate(),
         organisation_id: session.organisation_id,
         session_id: session.id,
         resident_id: resident.id,
-        status: seat.status,
-        channel,
+        status: new.seat.status,
+        channel: new.channel,
         reference: new_reference(conn, session.organisation_id)?,
-        needs_loaner,
-        notes,
-        waitlist_seq: seat.waitlist_seq,
-        over_capacity: seat.over_capacity,
-        fee_due_yen: match fee_exemption_reason {
-            Some(_) => 0,
-            None if needs_loaner => session.fee_yen + session.loaner_fee_yen,
-            None => session.fee_yen,
-        },
-        window_override_reason,
-        entered_by: actor,
+        needs_loaner: new.needs_loaner,
+        notes: new.notes,
+        waitlist_seq: new.seat.waitlist_seq,
+        over_capacity: new.seat.over_capacity,
+        fee_due_yen: class_fee_yen,
+        window_override_reason: new.window_override_reason,
+        entered_by: new.entered_by,
         cancel_reason: None,
         cancelled_by: None,
         cancelled_at: None,
@@ -162,13 +179,103 @@ pub(crate) fn insert_booking(
         created_at: now,
         updated_at: now,
         enrolment_id: None,
-        fee_exemption_reason,
+        fee_exemption_reason: new.fee_exemption_reason,
+        class_fee_yen,
+        loaner_fee_yen: if waived { 0 } else { session.loaner_fee_yen },
+        eligibility_override_reason: new.eligibility_override_reason,
     };
     queries::insert(conn, &row).map_err(|e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => already_booked(),
         other => other.into(),
     })?;
     Ok(row)
+}
+
+/// The one rule every path that books with `needs_loaner` follows (a
+/// booking, a walk-in, an enrolment): a confirmed seat reserves a free
+/// device; a waitlisted seat waits for one with its seat; when none is free
+/// the caller chose beforehand to book without one or to wait for one, and
+/// without a choice it is 409 `no_loaner_available` and nothing is booked.
+/// Returns whether the booking still needs a loaner and the claim to
+/// record for it once inserted (`reserved` or `waitlisted`).
+pub(crate) fn claim_loaner(
+    conn: &mut DbConnection,
+    session: &SessionRow,
+    seat: BookingStatus,
+    needs_loaner: bool,
+    if_none_free: Option<NoLoaner>,
+    turnaround_minutes: i64,
+) -> AppResult<(bool, Option<&'static str>)> {
+    if !needs_loaner {
+        return Ok((false, None));
+    }
+    if seat != BookingStatus::Confirmed {
+        // A waitlisted seat holds no device; it asks for one when promoted.
+        return Ok((true, Some("waitlisted")));
+    }
+    if pool::available_for(conn, session, turnaround_minutes)? {
+        return Ok((true, Some("reserved")));
+    }
+    match if_none_free {
+        None => Err(no_loaner_available(session)),
+        Some(NoLoaner::BookWithout) => Ok((false, None)),
+        Some(NoLoaner::Waitlist) => Ok((true, Some("waitlisted"))),
+    }
+}
+
+pub(crate) fn no_loaner_available(session: &SessionRow) -> AppError {
+    AppError::conflict(
+        "no_loaner_available",
+        "no loaner device of this venue is free for this session: resend with \"if_no_loaner\": \"book_without\" to book the seat only, or \"waitlist\" to wait for a device",
+    )
+    .with_extension("session_id", serde_json::json!(session.id))
+}
+
+/// Whether the course admits the resident to this session: 409
+/// `not_eligible` with the reason, or 409 `eligibility_unknown` naming the
+/// missing fields (`missing`), unless `override_reason` is given.
+pub(crate) fn check_eligibility(
+    conn: &mut DbConnection,
+    session: &SessionRow,
+    resident: &ResidentRow,
+    override_reason: Option<&str>,
+) -> AppResult<()> {
+    if override_reason.is_some() {
+        return Ok(());
+    }
+    let Some(course) =
+        crate::courses::queries::find(conn, session.organisation_id, session.course_id)?
+    else {
+        return Ok(());
+    };
+    let rule = course.eligibility();
+    if rule.is_open() {
+        return Ok(());
+    }
+    let tz = crate::calendar::timezone(conn, session.organisation_id)?;
+    let on = session.starts_at.and_utc().with_timezone(&tz).date_naive();
+    let person = Person {
+        birth_year: resident.birth_year,
+        age_band: resident.age_band.as_deref(),
+        district: resident.district.as_deref(),
+    };
+    match rule.check(person, on) {
+        Verdict::Eligible => Ok(()),
+        Verdict::Ineligible(why) => Err(AppError::conflict(
+            "not_eligible",
+            format!("{why}; a coordinator may book them with override_eligibility_reason"),
+        )
+        .with_extension("session_id", serde_json::json!(session.id))),
+        Verdict::Unknown(missing, why) => Err(AppError::conflict("eligibility_unknown", why)
+            .with_extension("missing", serde_json::json!(missing))
+            .with_extension("session_id", serde_json::json!(session.id))),
+    }
+}
+
+/// A reason given for overriding a rule, checked (1–500 characters).
+pub(crate) fn reason(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    raw.map(|r| required_text(r, 500).map_err(|m| AppError::invalid_field(field, m)))
+        .transpose()
 }
 
 /// Books a seat, or a waitlist place when the session is full. Call inside
@@ -185,20 +292,15 @@ pub fn book(
     let resident = resident_for(conn, caller.organisation_id, req.resident_id)?;
     let notes = optional_text(req.notes.as_deref(), 1000)
         .map_err(|m| AppError::invalid_field("notes", m))?;
-    let override_reason = req
-        .override_window_reason
-        .as_deref()
-        .map(|r| {
-            required_text(r, 500).map_err(|m| AppError::invalid_field("override_window_reason", m))
-        })
-        .transpose()?;
-    let exemption = req
-        .fee_exemption_reason
-        .as_deref()
-        .map(|r| {
-            required_text(r, 500).map_err(|m| AppError::invalid_field("fee_exemption_reason", m))
-        })
-        .transpose()?;
+    let override_reason = reason(
+        "override_window_reason",
+        req.override_window_reason.as_deref(),
+    )?;
+    let exemption = reason("fee_exemption_reason", req.fee_exemption_reason.as_deref())?;
+    let eligibility_override = reason(
+        "override_eligibility_reason",
+        req.override_eligibility_reason.as_deref(),
+    )?;
     let now = Utc::now().naive_utc();
     if override_reason.is_none() {
         if session.booking_opens_at.is_some_and(|t| now < t) {
@@ -217,15 +319,9 @@ pub fn book(
     if queries::active_booking(conn, session.id, resident.id)?.is_some() {
         return Err(already_booked());
     }
+    check_eligibility(conn, &session, &resident, eligibility_override.as_deref())?;
     let (seat, position) = if queries::take_seat(conn, session.id)? {
-        (
-            Seat {
-                status: BookingStatus::Confirmed,
-                waitlist_seq: None,
-                over_capacity: false,
-            },
-            None,
-        )
+        (Seat::confirmed(), None)
     } else if session.waitlist_enabled {
         let (position, seq) = queries::join_waitlist(conn, session.id)?;
         (
@@ -245,38 +341,28 @@ pub fn book(
             ),
         ));
     };
-    let mut needs_loaner = req.needs_loaner;
-    let mut loaner = None;
-    if needs_loaner {
-        if seat.status != BookingStatus::Confirmed {
-            // A waitlisted seat holds no device; it asks for one when promoted.
-            loaner = Some("waitlisted");
-        } else if pool::available_for(conn, &session, turnaround_minutes)? {
-            loaner = Some("reserved");
-        } else {
-            match req.if_no_loaner {
-                None => {
-                    return Err(AppError::conflict(
-                        "no_loaner_available",
-                        "no loaner device of this venue is free for this session: resend with \"if_no_loaner\": \"book_without\" to book the seat only, or \"waitlist\" to wait for a device",
-                    ));
-                }
-                Some(NoLoaner::BookWithout) => needs_loaner = false,
-                Some(NoLoaner::Waitlist) => loaner = Some("waitlisted"),
-            }
-        }
-    }
+    let (needs_loaner, loaner) = claim_loaner(
+        conn,
+        &session,
+        seat.status,
+        req.needs_loaner,
+        req.if_no_loaner,
+        turnaround_minutes,
+    )?;
     let row = insert_booking(
         conn,
         &session,
         &resident,
-        req.channel,
-        needs_loaner,
-        notes,
-        seat,
-        override_reason,
-        exemption,
-        caller.account_id,
+        NewRow {
+            channel: req.channel,
+            needs_loaner,
+            notes,
+            seat,
+            window_override_reason: override_reason,
+            fee_exemption_reason: exemption,
+            eligibility_override_reason: eligibility_override,
+            entered_by: caller.account_id,
+        },
     )?;
     if let Some(status) = loaner {
         pool::record(conn, &session, row.id, status, turnaround_minutes)?;
@@ -407,7 +493,7 @@ pub fn walk_in_anyone(
     caller: &Caller,
     session_id: SessionId,
     who: WalkInWho,
-    needs_loaner: bool,
+    loaner: WalkInLoaner,
     over_capacity: bool,
 ) -> AppResult<BookingRow> {
     may_run(conn, caller, session_id)?;
@@ -422,14 +508,15 @@ pub fn walk_in_anyone(
             true,
         )?,
     };
-    walk_in(
-        conn,
-        caller,
-        session_id,
-        &resident,
-        needs_loaner,
-        over_capacity,
-    )
+    walk_in(conn, caller, session_id, &resident, loaner, over_capacity)
+}
+
+/// A walk-in's wish for a loaner and what to do when none is free.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkInLoaner {
+    pub needs_loaner: bool,
+    pub if_none_free: Option<NoLoaner>,
+    pub turnaround_minutes: i64,
 }
 
 pub fn walk_in(
@@ -437,7 +524,7 @@ pub fn walk_in(
     caller: &Caller,
     session_id: SessionId,
     resident: &ResidentRow,
-    needs_loaner: bool,
+    loaner: WalkInLoaner,
     over_capacity: bool,
 ) -> AppResult<BookingRow> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
@@ -446,11 +533,7 @@ pub fn walk_in(
         return Err(already_booked());
     }
     let seat = if queries::take_seat(conn, session.id)? {
-        Seat {
-            status: BookingStatus::Confirmed,
-            waitlist_seq: None,
-            over_capacity: false,
-        }
+        Seat::confirmed()
     } else if over_capacity {
         queries::take_extra_seat(conn, session.id)?;
         Seat {
@@ -464,18 +547,34 @@ pub fn walk_in(
             "the session is full: resend with over_capacity: true to seat them anyway",
         ));
     };
+    // The same pool rules as a booking: a phone only if one is free, else
+    // the walk-in's stated choice, else 409 and nothing is seated.
+    let (needs_loaner, claim) = claim_loaner(
+        conn,
+        &session,
+        seat.status,
+        loaner.needs_loaner,
+        loaner.if_none_free,
+        loaner.turnaround_minutes,
+    )?;
     let row = insert_booking(
         conn,
         &session,
         resident,
-        Channel::WalkIn,
-        needs_loaner,
-        None,
-        seat,
-        None,
-        None,
-        caller.account_id,
+        NewRow {
+            channel: Channel::WalkIn,
+            needs_loaner,
+            notes: None,
+            seat,
+            window_override_reason: None,
+            fee_exemption_reason: None,
+            eligibility_override_reason: None,
+            entered_by: caller.account_id,
+        },
     )?;
+    if let Some(status) = claim {
+        pool::record(conn, &session, row.id, status, loaner.turnaround_minutes)?;
+    }
     queries::set_attendance(conn, row.id, "present", caller.account_id)?;
     audit(
         conn,

@@ -87,6 +87,11 @@ pub struct BookingRow {
     pub updated_at: NaiveDateTime,
     pub enrolment_id: Option<EnrolmentId>,
     pub fee_exemption_reason: Option<String>,
+    /// The class fee, priced when the booking was made (0 when waived).
+    pub class_fee_yen: i32,
+    /// The loaner fee, due only while a device is reserved or lent.
+    pub loaner_fee_yen: i32,
+    pub eligibility_override_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -112,13 +117,18 @@ pub struct Booking {
     pub needs_loaner: bool,
     /// Loaner: `none`, `reserved`, `waitlisted`, `out` or `returned`.
     pub loaner: String,
-    /// Yen due for this booking, fixed when it was made.
+    /// Yen due for this booking now: the class fee, plus the loaner fee
+    /// while a device is reserved or lent for it (`fee_breakdown` says why).
     pub fee_due: i32,
+    /// Each part of the fee, whether it is due and why.
+    pub fee_breakdown: Vec<FeeLine>,
     pub notes: Option<String>,
     /// Booked beyond capacity on purpose (a walk-in the instructor accepted).
     pub over_capacity: bool,
     pub window_override_reason: Option<String>,
     pub fee_exemption_reason: Option<String>,
+    /// Booked although the course's eligibility said no, and why.
+    pub eligibility_override_reason: Option<String>,
     /// The staff account that entered the booking.
     pub entered_by: AccountId,
     /// `present`, `late`, `absent` or `no_show`.
@@ -136,7 +146,10 @@ impl Booking {
         waitlist_position: Option<i64>,
         loaner: String,
     ) -> Self {
+        let fee_breakdown = FeeLine::of(&r, &loaner);
         Booking {
+            fee_breakdown,
+            eligibility_override_reason: r.eligibility_override_reason,
             id: r.id,
             reference: r.reference,
             session_id: r.session_id,
@@ -161,6 +174,63 @@ impl Booking {
     }
 }
 
+/// One part of a booking's fee.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeeLine {
+    /// `class` or `loaner`.
+    pub item: String,
+    pub yen: i32,
+    /// Counted in `fee_due`.
+    pub due: bool,
+    /// Why it is (or is not) due, for staff to read out.
+    pub why: String,
+}
+
+impl FeeLine {
+    /// The parts of a booking's fee given its loaner state (`label`).
+    pub fn of(r: &BookingRow, loaner: &str) -> Vec<FeeLine> {
+        let waived = r.fee_exemption_reason.as_deref();
+        let class_why = match waived {
+            Some(reason) => format!("fee waived: {reason}"),
+            None if r.class_fee_yen == 0 => "the class is free".to_owned(),
+            None => "class fee".to_owned(),
+        };
+        let mut lines = vec![FeeLine {
+            item: "class".into(),
+            yen: r.class_fee_yen,
+            due: true,
+            why: class_why,
+        }];
+        let device = match loaner {
+            "reserved" => Some((true, "a loaner device is reserved for this booking")),
+            "out" => Some((true, "a loaner device is lent for this booking")),
+            "returned" => Some((true, "a loaner device was lent for this booking")),
+            "waitlisted" => Some((
+                false,
+                "waiting for a loaner device: its fee is due only once one is reserved",
+            )),
+            _ if r.needs_loaner => Some((
+                false,
+                "no loaner device is reserved: nothing is due for one",
+            )),
+            _ => None,
+        };
+        if let Some((due, why)) = device {
+            let why = match waived {
+                Some(reason) if due => format!("{why}; fee waived: {reason}"),
+                _ => why.to_owned(),
+            };
+            lines.push(FeeLine {
+                item: "loaner".into(),
+                yen: r.loaner_fee_yen,
+                due,
+                why,
+            });
+        }
+        lines
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBooking {
@@ -176,6 +246,9 @@ pub struct NewBooking {
     pub if_no_loaner: Option<NoLoaner>,
     /// Waive the fee, saying why (e.g. 生活保護受給, 初回無料).
     pub fee_exemption_reason: Option<String>,
+    /// Book a resident the course's eligibility does not admit
+    /// (coordinators and admins), saying why.
+    pub override_eligibility_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -230,6 +303,9 @@ pub struct WalkIn {
     pub resident: Option<QuickResident>,
     #[serde(default)]
     pub needs_loaner: bool,
+    /// When no loaner device is free, as for a booking. Absent: 409
+    /// `no_loaner_available`.
+    pub if_no_loaner: Option<NoLoaner>,
     /// Seat them even if the session is full.
     #[serde(default)]
     pub over_capacity: bool,

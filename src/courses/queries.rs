@@ -30,6 +30,9 @@ pub fn insert(
         active: true,
         created_at: now,
         updated_at: now,
+        min_age: c.min_age.flatten(),
+        max_age: c.max_age.flatten(),
+        districts: c.districts.flatten(),
     };
     diesel::insert_into(courses::table)
         .values(&row)

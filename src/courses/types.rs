@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use super::eligibility::Eligibility;
 use crate::db::schema::{courses, topics};
 use crate::db::{CourseId, OrganisationId};
 use crate::error::AppResult;
@@ -65,6 +66,15 @@ pub struct CourseRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub districts: Option<String>,
+}
+
+impl CourseRow {
+    pub fn eligibility(&self) -> Eligibility {
+        Eligibility::from_stored(self.min_age, self.max_age, self.districts.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -81,6 +91,9 @@ pub struct Course {
     pub default_length_minutes: i32,
     /// Topic codes, e.g. `line_and_social`, `my_number_card`.
     pub topics: Vec<String>,
+    /// Who may join (age on the session date, districts); bookings of
+    /// others are refused unless a coordinator overrides with a reason.
+    pub eligibility: Eligibility,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -89,6 +102,7 @@ pub struct Course {
 impl Course {
     pub fn new(r: CourseRow, topics: Vec<String>) -> Self {
         Course {
+            eligibility: r.eligibility(),
             id: r.id,
             title: r.title,
             description: r.description,
@@ -121,6 +135,8 @@ pub struct CourseInput {
     pub topics: Option<Vec<String>>,
     /// `true` restores an archived course.
     pub active: Option<bool>,
+    /// Who may join; replaces the rule on update (`{}` admits everyone).
+    pub eligibility: Option<Eligibility>,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -135,6 +151,9 @@ pub struct CourseChanges {
     pub default_length_minutes: Option<i32>,
     pub active: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
+    pub min_age: Option<Option<i32>>,
+    pub max_age: Option<Option<i32>>,
+    pub districts: Option<Option<String>>,
 }
 
 impl CourseInput {
@@ -185,6 +204,7 @@ impl CourseInput {
             }
             codes
         });
+        let eligibility = self.eligibility.map(|e| e.parse(&mut v));
         v.finish()?;
         Ok((
             CourseChanges {
@@ -197,6 +217,9 @@ impl CourseInput {
                 default_length_minutes,
                 active: self.active,
                 updated_at: None,
+                min_age: eligibility.as_ref().map(|e| e.min_age),
+                max_age: eligibility.as_ref().map(|e| e.max_age),
+                districts: eligibility.as_ref().map(Eligibility::districts_text),
             },
             topics,
         ))

@@ -79,3 +79,5 @@ define_id!(LoanId);
 define_id!(PaymentId);
 define_id!(TicketId);
 define_id!(EnrolmentId);
+define_id!(CourseEnrolmentId);
+define_id!(EnrolmentConflictId);

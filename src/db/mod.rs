@@ -14,8 +14,9 @@ use diesel::r2d2::{self, ManageConnection, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use ids::{
-    AccountId, AuthSessionId, BookingId, ClosureId, CourseId, DeviceId, EnrolmentId, LoanId,
-    OrganisationId, PaymentId, ResidentId, SeriesId, SessionId, TicketId, VenueId,
+    AccountId, AuthSessionId, BookingId, ClosureId, CourseEnrolmentId, CourseId, DeviceId,
+    EnrolmentConflictId, EnrolmentId, LoanId, OrganisationId, PaymentId, ResidentId, SeriesId,
+    SessionId, TicketId, VenueId,
 };
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

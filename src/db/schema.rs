@@ -73,6 +73,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    course_enrolments (id) {
+        id -> Text,
+        organisation_id -> Text,
+        course_id -> Text,
+        resident_id -> Text,
+        status -> Text,
+        channel -> Text,
+        needs_loaner -> Bool,
+        if_no_loaner -> Nullable<Text>,
+        entered_by -> Text,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    enrolment_conflicts (id) {
+        id -> Text,
+        organisation_id -> Text,
+        enrolment_id -> Text,
+        session_id -> Text,
+        code -> Text,
+        detail -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Text>,
+        close_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    venue_opening_hours (venue_id, weekday) {
+        venue_id -> Text,
+        weekday -> Integer,
+        opens -> Time,
+        closes -> Time,
+    }
+}
+
 diesel::joinable!(audit_log -> organisations (organisation_id));
 diesel::joinable!(auth_sessions -> staff_accounts (account_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -119,6 +161,9 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        min_age -> Nullable<Integer>,
+        max_age -> Nullable<Integer>,
+        districts -> Nullable<Text>,
     }
 }
 
@@ -137,6 +182,7 @@ diesel::table! {
         ends_local -> Timestamp,
         reason -> Text,
         created_at -> Timestamp,
+        venue_id -> Nullable<Text>,
     }
 }
 
@@ -291,6 +337,9 @@ diesel::table! {
         updated_at -> Timestamp,
         enrolment_id -> Nullable<Text>,
         fee_exemption_reason -> Nullable<Text>,
+        class_fee_yen -> Integer,
+        loaner_fee_yen -> Integer,
+        eligibility_override_reason -> Nullable<Text>,
     }
 }
 
@@ -389,6 +438,10 @@ diesel::table! {
         cancel_reason -> Nullable<Text>,
         created_at -> Timestamp,
         cancelled_at -> Nullable<Timestamp>,
+        channel -> Text,
+        needs_loaner -> Bool,
+        if_no_loaner -> Nullable<Text>,
+        course_enrolment_id -> Nullable<Text>,
     }
 }
 
@@ -453,6 +506,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         merged_into -> Nullable<Text>,
+        received_at -> Timestamp,
     }
 }
 
@@ -535,6 +589,9 @@ diesel::joinable!(series -> venues (venue_id));
 diesel::joinable!(course_topics -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    course_enrolments,
+    enrolment_conflicts,
+    venue_opening_hours,
     known_login_clients,
     audit_log,
     auth_sessions,

@@ -184,7 +184,12 @@ pub fn lend(
                         "this booking already has a device",
                     ));
                 }
-                _ if pool::available_for(conn, &session, turnaround)? => {
+                // A claim waiting for a device, released or returned
+                // earlier: the same row becomes the loan.
+                Some(_) if pool::available_for(conn, &session, turnaround)? => {
+                    pool::set_status(conn, booking.id, "out")?
+                }
+                None if pool::available_for(conn, &session, turnaround)? => {
                     pool::record(conn, &session, booking.id, "out", turnaround)?
                 }
                 _ => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::queries;
-use super::service::{self, Context};
+use super::service::{self, Context, SessionsAdded};
 use crate::config::ScheduleSettings;
 use crate::db::{DbConnection, write_tx};
 use crate::error::AppError;
@@ -19,22 +19,34 @@ pub const LEASE: &str = "extend_sessions";
 pub fn extend_all(
     conn: &mut DbConnection,
     settings: &ScheduleSettings,
+    hooks: Hooks,
     holder: &str,
 ) -> Result<Option<usize>, AppError> {
-    jobs::run_once(conn, &job(settings), holder)
+    jobs::run_once(conn, &job(settings, hooks), holder)
+}
+
+/// What the layers above add to the sessions the job stores.
+#[derive(Debug, Clone, Copy)]
+pub struct Hooks {
+    pub loaner_turnaround_minutes: i64,
+    pub on_sessions_added: SessionsAdded,
 }
 
 /// The job as the jobs loop runs it.
-pub fn job(settings: &ScheduleSettings) -> Job {
+pub fn job(settings: &ScheduleSettings, hooks: Hooks) -> Job {
     let settings = settings.clone();
     Job {
         name: LEASE,
         every: Duration::from_secs(settings.extend_interval_secs),
-        run: Box::new(move |conn| extend_claimed(conn, &settings)),
+        run: Box::new(move |conn| extend_claimed(conn, &settings, hooks)),
     }
 }
 
-fn extend_claimed(conn: &mut DbConnection, settings: &ScheduleSettings) -> Result<usize, AppError> {
+fn extend_claimed(
+    conn: &mut DbConnection,
+    settings: &ScheduleSettings,
+    hooks: Hooks,
+) -> Result<usize, AppError> {
     // Timezones differ by organisation; a day of slack covers them all.
     let latest_end =
         Utc::now().date_naive() + chrono::Duration::days(i64::from(settings.horizon_days) + 1);
@@ -48,6 +60,8 @@ fn extend_claimed(conn: &mut DbConnection, settings: &ScheduleSettings) -> Resul
                 tz: crate::calendar::timezone(conn, candidate.organisation_id)?,
                 horizon_days: settings.horizon_days,
                 max_sessions: settings.max_sessions_per_series,
+                loaner_turnaround_minutes: hooks.loaner_turnaround_minutes,
+                on_sessions_added: hooks.on_sessions_added,
             };
             // Re-read inside the transaction: an edit may have run meanwhile.
             let Some(mut row) =

@@ -550,3 +550,13 @@ pub fn feed_owner(
         .first::<OrganisationId>(conn)
         .optional()
 }
+
+/// The active series of a course, oldest first (a course in parts: 前期, 後期).
+pub fn series_of_course(conn: &mut DbConnection, course: CourseId) -> QueryResult<Vec<SeriesId>> {
+    series::table
+        .filter(series::course_id.eq(course))
+        .filter(series::active.eq(true))
+        .order((series::starts_on.asc(), series::id.asc()))
+        .select(series::id)
+        .load(conn)
+}

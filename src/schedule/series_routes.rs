@@ -40,6 +40,8 @@ pub fn org_context(
         tz: crate::calendar::timezone(conn, organisation)?,
         horizon_days: state.settings.schedule.horizon_days,
         max_sessions: state.settings.schedule.max_sessions_per_series,
+        loaner_turnaround_minutes: state.settings.loaners.turnaround_minutes,
+        on_sessions_added: state.on_sessions_added,
     })
 }
 

@@ -32,6 +32,26 @@ pub struct Context {
     pub tz: Tz,
     pub horizon_days: u32,
     pub max_sessions: usize,
+    /// Minutes a loaner device needs between sessions (for bookings the
+    /// hook below makes).
+    pub loaner_turnaround_minutes: i64,
+    /// Called in the same transaction after sessions were added to a
+    /// series, so layers above (enrolments) can keep their promises.
+    pub on_sessions_added: SessionsAdded,
+}
+
+/// What runs after `sync_series` added sessions: the series and the ids of
+/// the new sessions, in date order.
+pub type SessionsAdded = fn(&mut DbConnection, &Context, &SeriesRow, &[SessionId]) -> AppResult<()>;
+
+/// A `SessionsAdded` that does nothing.
+pub fn nothing_to_do(
+    _: &mut DbConnection,
+    _: &Context,
+    _: &SeriesRow,
+    _: &[SessionId],
+) -> AppResult<()> {
+    Ok(())
 }
 
 impl Context {
@@ -420,6 +440,9 @@ pub fn sync_series(
 ) -> AppResult<SyncReport> {
     // Serialise syncs of one series (an edit and the extending job).
     crate::db::locks::series(conn, row.id)?;
+    // Never less than what is stored: a horizon shortened since must not
+    // make stored sessions look as if they had left the series.
+    let through = through.max(row.materialized_until);
     let wanted = occurrences(conn, ctx, row, exceptions, through)?;
     let now = Utc::now();
     let wanted: HashMap<NaiveDate, &Occurrence> = wanted
@@ -475,6 +498,9 @@ pub fn sync_series(
     }
     row.materialized_until = through.max(row.materialized_until);
     queries::save_series(conn, row)?;
+    if !report.added.is_empty() {
+        (ctx.on_sessions_added)(conn, ctx, row, &report.added)?;
+    }
     Ok(report)
 }
 

@@ -43,9 +43,11 @@ async fn a_coordinator_books_a_resident_and_reads_them_a_reference(db: Db) {
     assert_eq!(booking["channel"], "phone");
     assert_eq!(booking["entered_by"], coordinator["id"]);
     assert_eq!(
-        booking["fee_due"], 300,
-        "class 100 + loaner 200, fixed at booking"
+        booking["fee_due"], 100,
+        "class 100; the loaner fee only once a device is reserved"
     );
+    assert_eq!(booking["fee_breakdown"][1]["yen"], 200);
+    assert_eq!(booking["fee_breakdown"][1]["due"], false);
     assert_eq!(
         booking["loaner"], "waitlisted",
         "the venue has no devices: the request waits for one"

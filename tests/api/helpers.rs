@@ -549,3 +549,14 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     assert_eq!(body["type"], format!("urn:madoguchi:problem:{code}"));
     body
 }
+
+/// The schedule job's hooks as the server wires them (enrolments keep their
+/// promise when sessions are added).
+pub fn schedule_hooks() -> madoguchi::schedule::job::Hooks {
+    madoguchi::schedule::job::Hooks {
+        loaner_turnaround_minutes: madoguchi::config::Settings::default()
+            .loaners
+            .turnaround_minutes,
+        on_sessions_added: madoguchi::bookings::enrolment::keep_promises,
+    }
+}

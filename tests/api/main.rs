@@ -19,6 +19,7 @@ mod isolation;
 mod loaners;
 mod migrations;
 mod openapi;
+mod programmes;
 mod residents;
 mod schedule;
 mod schedule_job;

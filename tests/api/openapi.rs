@@ -102,6 +102,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/tickets/{id}/auto-assign"),
     ("get", "/api/v1/staff/{id}/duty"),
     ("put", "/api/v1/staff/{id}/duty"),
+    ("post", "/api/v1/courses/{id}/enrolments"),
+    ("post", "/api/v1/course-enrolments/{id}/cancel"),
+    ("get", "/api/v1/enrolment-conflicts"),
+    ("post", "/api/v1/enrolment-conflicts/{id}/retry"),
+    ("post", "/api/v1/enrolment-conflicts/{id}/dismiss"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

@@ -53,14 +53,24 @@ async fn the_job_extends_series_to_a_longer_horizon_once(db: Db) {
         "{before} sessions within 10 days"
     );
     let mut conn = app.pool.get().unwrap();
-    let added = job::extend_all(&mut conn, &job_settings(20), "instance-a")
-        .unwrap()
-        .expect("lease taken");
+    let added = job::extend_all(
+        &mut conn,
+        &job_settings(20),
+        crate::helpers::schedule_hooks(),
+        "instance-a",
+    )
+    .unwrap()
+    .expect("lease taken");
     assert_eq!(added as i64, 10, "ten more days");
     assert_eq!(count_sessions(&app), before + 10);
-    let again = job::extend_all(&mut conn, &job_settings(20), "instance-a")
-        .unwrap()
-        .expect("lease free again");
+    let again = job::extend_all(
+        &mut conn,
+        &job_settings(20),
+        crate::helpers::schedule_hooks(),
+        "instance-a",
+    )
+    .unwrap()
+    .expect("lease free again");
     assert_eq!(again, 0, "nothing left to do");
     let extended: chrono::NaiveDate = series::table
         .select(series::materialized_until)
@@ -77,23 +87,39 @@ async fn a_held_lease_keeps_other_instances_out(db: Db) {
     assert!(madoguchi::jobs::lease::claim(&mut conn, job::LEASE, "instance-a", until).unwrap());
     assert!(!madoguchi::jobs::lease::claim(&mut conn, job::LEASE, "instance-b", until).unwrap());
     assert_eq!(
-        job::extend_all(&mut conn, &job_settings(20), "instance-b").unwrap(),
+        job::extend_all(
+            &mut conn,
+            &job_settings(20),
+            crate::helpers::schedule_hooks(),
+            "instance-b"
+        )
+        .unwrap(),
         None,
         "b waits"
     );
     madoguchi::jobs::lease::release(&mut conn, job::LEASE, "instance-a").unwrap();
     assert!(
-        job::extend_all(&mut conn, &job_settings(20), "instance-b")
-            .unwrap()
-            .is_some()
+        job::extend_all(
+            &mut conn,
+            &job_settings(20),
+            crate::helpers::schedule_hooks(),
+            "instance-b"
+        )
+        .unwrap()
+        .is_some()
     );
     // An expired lease (a crashed instance) is taken over.
     let past = Utc::now().naive_utc() - Duration::minutes(1);
     assert!(madoguchi::jobs::lease::claim(&mut conn, job::LEASE, "crashed", past).unwrap());
     assert!(
-        job::extend_all(&mut conn, &job_settings(21), "instance-c")
-            .unwrap()
-            .is_some()
+        job::extend_all(
+            &mut conn,
+            &job_settings(21),
+            crate::helpers::schedule_hooks(),
+            "instance-c"
+        )
+        .unwrap()
+        .is_some()
     );
 }
 
@@ -107,8 +133,13 @@ async fn instances_extending_at_once_never_duplicate_sessions(db: Db) {
             std::thread::spawn(move || {
                 let mut conn = pool.get().unwrap();
                 for _ in 0..5 {
-                    job::extend_all(&mut conn, &job_settings(30), &format!("instance-{i}"))
-                        .unwrap();
+                    job::extend_all(
+                        &mut conn,
+                        &job_settings(30),
+                        crate::helpers::schedule_hooks(),
+                        &format!("instance-{i}"),
+                    )
+                    .unwrap();
                 }
             })
         })
@@ -180,6 +211,7 @@ async fn availability_costs_the_same_queries_for_any_page_size(db: Db) {
         jwt: Arc::new(madoguchi::auth::jwt::JwtKeys::new(
             &madoguchi::config::Settings::default().auth,
         )),
+        on_sessions_added: madoguchi::bookings::enrolment::keep_promises,
     };
     let mut counts = Vec::new();
     for limit in [2, 50] {

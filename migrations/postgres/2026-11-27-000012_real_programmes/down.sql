@@ -1,0 +1,16 @@
+DROP INDEX tickets_received_idx;
+ALTER TABLE tickets DROP COLUMN received_at;
+ALTER TABLE closures DROP COLUMN venue_id;
+DROP TABLE venue_opening_hours;
+ALTER TABLE courses DROP COLUMN districts;
+ALTER TABLE courses DROP COLUMN max_age;
+ALTER TABLE courses DROP COLUMN min_age;
+DROP TABLE enrolment_conflicts;
+ALTER TABLE enrolments DROP COLUMN course_enrolment_id;
+ALTER TABLE enrolments DROP COLUMN if_no_loaner;
+ALTER TABLE enrolments DROP COLUMN needs_loaner;
+ALTER TABLE enrolments DROP COLUMN channel;
+DROP TABLE course_enrolments;
+ALTER TABLE bookings DROP COLUMN eligibility_override_reason;
+ALTER TABLE bookings DROP COLUMN loaner_fee_yen;
+ALTER TABLE bookings DROP COLUMN class_fee_yen;
