@@ -59,6 +59,9 @@ pub struct TicketSettings {
     pub auto_close_days: i64,
     /// How often each instance looks for tickets to close; 0 turns it off.
     pub auto_close_interval_secs: u64,
+    /// How far back a ticket's `received_at` may lie (a call logged an
+    /// hour later, a FAX over a long weekend, a paper list after an outage).
+    pub received_at_max_age_hours: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -213,6 +216,7 @@ impl Default for Settings {
             tickets: TicketSettings {
                 auto_close_days: 7,
                 auto_close_interval_secs: 3600,
+                received_at_max_age_hours: 168,
             },
             attendance: AttendanceSettings {
                 opens_minutes_before: 30,

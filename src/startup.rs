@@ -103,6 +103,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     audit::routes::configure(cfg);
     organisations::routes::configure(cfg);
     venues::routes::configure(cfg);
+    venues::hours_routes::configure(cfg);
     courses::routes::configure(cfg);
     schedule::closure_routes::configure(cfg);
     schedule::series_routes::configure(cfg);

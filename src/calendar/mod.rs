@@ -1,8 +1,8 @@
 //! Time as an organisation lives it, in one place for every feature (the
 //! schedule, the consultation desk's service levels, fees' local days, loans'
 //! due dates, and reminders): the organisation's timezone, Japanese public
-//! holidays, closures, opening hours (per organisation; a venue's own hours
-//! will take precedence, with the organisation's as the fallback), the
+//! holidays, closures (of the organisation or of one venue), opening hours
+//! (a venue's own, with the organisation's as the fallback), the
 //! business calendar built from them, and local wall-clock ↔ UTC.
 //!
 //! It reads the organisations, closures and opening-hours tables directly and
@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone
 use diesel::prelude::*;
 
 use crate::db::schema::{closures as closures_table, organisations};
-use crate::db::{DbConnection, OrganisationId};
+use crate::db::{DbConnection, OrganisationId, VenueId};
 
 /// The organisation's timezone (Asia/Tokyo unless it chose another).
 pub fn timezone(conn: &mut DbConnection, id: OrganisationId) -> QueryResult<chrono_tz::Tz> {
@@ -37,16 +37,27 @@ pub fn today(tz: chrono_tz::Tz) -> NaiveDate {
     Utc::now().with_timezone(&tz).date_naive()
 }
 
-/// The organisation's closures as local `[start, end)` wall-clock spans.
+/// The organisation's closures as local `[start, end)` wall-clock spans:
+/// those of the whole organisation, and of `venue` when one is given.
 pub fn closures(
     conn: &mut DbConnection,
     organisation: OrganisationId,
+    venue: Option<VenueId>,
 ) -> QueryResult<Vec<(NaiveDateTime, NaiveDateTime)>> {
-    closures_table::table
+    let mut query = closures_table::table
         .filter(closures_table::organisation_id.eq(organisation))
         .order(closures_table::starts_local.asc())
         .select((closures_table::starts_local, closures_table::ends_local))
-        .load(conn)
+        .into_boxed();
+    query = match venue {
+        Some(v) => query.filter(
+            closures_table::venue_id
+                .is_null()
+                .or(closures_table::venue_id.eq(v)),
+        ),
+        None => query.filter(closures_table::venue_id.is_null()),
+    };
+    query.load(conn)
 }
 
 /// Places a local wall-clock time in `tz`: an ambiguous time (clocks going

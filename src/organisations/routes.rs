@@ -160,21 +160,7 @@ async fn set_opening_hours(
     body: ApiJson<Vec<OpeningHours>>,
 ) -> AppResult<web::Json<Vec<OpeningHours>>> {
     caller.require(&[Role::Admin])?;
-    let mut v = Checker::new();
-    let mut hours = Vec::new();
-    for (i, h) in body.0.iter().enumerate() {
-        match WEEKDAYS.iter().position(|d| *d == h.weekday) {
-            Some(day) if hours.iter().any(|(d, _, _)| *d == day as i32) => {
-                v.fail(&format!("[{i}].weekday"), "appears twice")
-            }
-            Some(_) if h.closes <= h.opens => {
-                v.fail(&format!("[{i}].closes"), "must be after opens")
-            }
-            Some(day) => hours.push((day as i32, h.opens, h.closes)),
-            None => v.fail(&format!("[{i}].weekday"), "must be monday … sunday"),
-        }
-    }
-    v.finish()?;
+    let mut hours = calendar::hours::parse_week(&body.0)?;
     let saved = hours.clone();
     state
         .write(move |conn| {

@@ -11,7 +11,7 @@ use super::session_routes::answers;
 use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosure};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::ClosureId;
+use crate::db::{ClosureId, VenueId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -68,7 +68,16 @@ async fn create_closure(
     let created = state
         .write(move |conn| {
             let ctx = context(conn, &app, &caller)?;
+            let venue = match req.venue_id {
+                Some(id) => Some(
+                    crate::venues::queries::find(conn, ctx.organisation, VenueId(id))?
+                        .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?
+                        .id,
+                ),
+                None => None,
+            };
             let row = ClosureRow {
+                venue_id: venue,
                 id: ClosureId::generate(),
                 organisation_id: ctx.organisation,
                 starts_local,
@@ -79,7 +88,8 @@ async fn create_closure(
             queries::insert_closure(conn, &row)?;
             let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
             let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
-            let overlapping = queries::sessions_overlapping(conn, ctx.organisation, from, to)?;
+            let overlapping =
+                queries::sessions_overlapping(conn, ctx.organisation, venue, from, to)?;
             crate::audit::record(
                 conn,
                 crate::audit::Actor {

@@ -66,19 +66,24 @@ pub fn delete_closure(
     Ok(row)
 }
 
-/// Every closure of the organisation (used when expanding series).
-pub fn all_closures(
+/// The closures that apply at a venue: the organisation's and the venue's
+/// own (used when expanding series).
+pub fn closures_at(
     conn: &mut DbConnection,
     organisation: OrganisationId,
+    venue: VenueId,
 ) -> QueryResult<Vec<ClosureRow>> {
-    list_closures(
+    Ok(list_closures(
         conn,
         organisation,
         &ClosureFilter {
             from: None,
             to: None,
         },
-    )
+    )?
+    .into_iter()
+    .filter(|c| c.venue_id.is_none_or(|v| v == venue))
+    .collect())
 }
 
 // ---- series ----
@@ -466,10 +471,11 @@ pub fn refs(row: &SessionListRow) -> (CourseRef, VenueRef) {
 pub fn sessions_overlapping(
     conn: &mut DbConnection,
     organisation: OrganisationId,
+    venue: Option<VenueId>,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<Vec<SessionListRow>> {
-    sessions::table
+    let mut query = sessions::table
         .inner_join(courses::table)
         .inner_join(venues::table)
         .filter(sessions::organisation_id.eq(organisation))
@@ -485,7 +491,11 @@ pub fn sessions_overlapping(
             venues::name,
         ))
         .order((sessions::starts_at.asc(), sessions::id.asc()))
-        .load(conn)
+        .into_boxed();
+    if let Some(v) = venue {
+        query = query.filter(sessions::venue_id.eq(v));
+    }
+    query.load(conn)
 }
 
 // ---- job leases ----

@@ -356,7 +356,7 @@ pub fn occurrences(
         skip_public_holidays: row.skip_public_holidays,
         skip_closures: row.skip_closures,
     };
-    let closures = closures_of(&queries::all_closures(conn, ctx.organisation)?);
+    let closures = closures_of(&queries::closures_at(conn, ctx.organisation, row.venue_id)?);
     recurrence::expand(&pattern, &ctx.tz, &closures, through, ctx.max_sessions).map_err(rule_error)
 }
 

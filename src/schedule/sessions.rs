@@ -20,6 +20,10 @@ pub fn answers(
 ) -> AppResult<Vec<Session>> {
     let ids: Vec<SessionId> = rows.iter().map(|r| r.0.id).collect();
     let mut instructors = queries::instructors_of(conn, &ids)?;
+    // The venue's hours on each session's day: two more queries per page.
+    let venues: Vec<crate::db::VenueId> = rows.iter().map(|r| r.0.venue_id).collect();
+    let own = crate::calendar::hours::venue_weeks(conn, &venues)?;
+    let organisation = crate::calendar::hours::organisation_week(conn, ctx.organisation)?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -27,7 +31,18 @@ pub fn answers(
             let teachers = instructors
                 .remove(&row.0.id.to_string())
                 .unwrap_or_default();
-            Session::new(row.0, course, venue, teachers, &ctx.tz)
+            let week = own.get(&row.0.venue_id).unwrap_or(&organisation);
+            let day = row
+                .0
+                .starts_at
+                .and_utc()
+                .with_timezone(&ctx.tz)
+                .date_naive();
+            let hours = crate::calendar::hours::on_weekday(
+                week,
+                chrono::Datelike::weekday(&day).num_days_from_monday() as usize,
+            );
+            Session::new(row.0, course, venue, teachers, &ctx.tz, hours)
         })
         .collect())
 }

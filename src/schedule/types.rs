@@ -26,6 +26,8 @@ pub struct ClosureRow {
     pub ends_local: NaiveDateTime,
     pub reason: String,
     pub created_at: NaiveDateTime,
+    /// Only this venue is closed; `None`: the whole organisation.
+    pub venue_id: Option<VenueId>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -39,11 +41,14 @@ pub struct Closure {
     #[schema(value_type = String, pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$", example = "2027-01-04T00:00:00")]
     pub ends_local: NaiveDateTime,
     pub reason: String,
+    /// Only this venue is closed; absent: the whole organisation.
+    pub venue_id: Option<VenueId>,
 }
 
 impl From<ClosureRow> for Closure {
     fn from(r: ClosureRow) -> Self {
         Closure {
+            venue_id: r.venue_id,
             id: r.id,
             starts_local: r.starts_local,
             ends_local: r.ends_local,
@@ -65,6 +70,9 @@ pub struct NewClosure {
     pub end_time: Option<NaiveTime>,
     /// e.g. 年末年始, 館内点検
     pub reason: String,
+    /// Close one venue only (its sessions, its desk's service levels);
+    /// absent: the whole organisation.
+    pub venue_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -359,6 +367,9 @@ pub struct Session {
     /// Moved or resized on its own: series edits leave it alone.
     pub detached: bool,
     pub instructors: Vec<InstructorRef>,
+    /// The venue's opening hours on the session's day (its own, else the
+    /// organisation's); absent when the venue is closed that weekday.
+    pub venue_hours: Option<crate::calendar::OpeningHours>,
 }
 
 impl Session {
@@ -368,6 +379,7 @@ impl Session {
         venue: VenueRef,
         instructors: Vec<InstructorRef>,
         tz: &chrono_tz::Tz,
+        venue_hours: Option<crate::calendar::OpeningHours>,
     ) -> Self {
         let start = row.starts_at.and_utc();
         let end = row.ends_at.and_utc();
@@ -401,6 +413,7 @@ impl Session {
             waitlist_enabled: row.waitlist_enabled,
             detached: row.detached,
             instructors,
+            venue_hours,
         }
     }
 }

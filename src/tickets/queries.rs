@@ -249,10 +249,10 @@ pub fn list(
         query = query.filter(tickets::venue_id.eq(crate::db::VenueId(venue)));
     }
     if let Some(from) = filter.from {
-        query = query.filter(tickets::created_at.ge(from.naive_utc()));
+        query = query.filter(tickets::received_at.ge(from.naive_utc()));
     }
     if let Some(to) = filter.to {
-        query = query.filter(tickets::created_at.lt(to.naive_utc()));
+        query = query.filter(tickets::received_at.lt(to.naive_utc()));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
@@ -295,8 +295,8 @@ pub fn queue_of(
         .load(conn)
 }
 
-/// Tickets created in `[from, to)` (for statistics).
-pub fn created_between(
+/// Tickets received in `[from, to)` (for statistics).
+pub fn received_between(
     conn: &mut DbConnection,
     organisation: OrganisationId,
     from: NaiveDateTime,
@@ -304,8 +304,8 @@ pub fn created_between(
 ) -> QueryResult<Vec<TicketRow>> {
     tickets::table
         .filter(tickets::organisation_id.eq(organisation))
-        .filter(tickets::created_at.ge(from))
-        .filter(tickets::created_at.lt(to))
+        .filter(tickets::received_at.ge(from))
+        .filter(tickets::received_at.lt(to))
         .order(tickets::id.asc())
         .select(TicketRow::as_select())
         .load(conn)

@@ -90,11 +90,12 @@ async fn create_ticket(
 ) -> AppResult<HttpResponse> {
     let request = body.0;
     let org = caller.organisation_id;
+    let max_age = state.settings.tickets.received_at_max_age_hours;
     idempotent
         .with_body(&request)?
         .run(&state, org, move |conn| {
             let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
-            let row = service::create(conn, &caller, &tz, &request)?;
+            let row = service::create(conn, &caller, &tz, &request, max_age)?;
             let ticket = sla::annotate(conn, caller.organisation_id, vec![row])?;
             Answer::new(StatusCode::CREATED, &ticket[0])
         })
@@ -195,15 +196,17 @@ async fn ticket_stats(
             if q.to.utc() <= q.from.utc() {
                 return Err(AppError::invalid_field("to", "must be after from"));
             }
-            let rows = queries::created_between(
+            let rows = queries::received_between(
                 conn,
                 caller.organisation_id,
                 q.from.naive_utc(),
                 q.to.naive_utc(),
             )?;
-            let cal = crate::calendar::business_calendar(conn, caller.organisation_id, None)?;
-            Ok(stats::compute(&rows, |a, b| {
-                cal.business_minutes_between(a.and_utc(), b.and_utc())
+            let calendars = sla::Calendars::of(conn, caller.organisation_id, &rows)?;
+            Ok(stats::compute(&rows, |row, a, b| {
+                calendars
+                    .of_ticket(row)
+                    .business_minutes_between(a.and_utc(), b.and_utc())
             }))
         })
         .await?;

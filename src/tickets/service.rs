@@ -17,8 +17,25 @@ pub fn create(
     caller: &Caller,
     tz: &chrono_tz::Tz,
     req: &NewTicket,
+    max_age_hours: i64,
 ) -> AppResult<TicketRow> {
     let mut v = Checker::new();
+    let now = Utc::now();
+    let received = match req.received_at {
+        None => now,
+        Some(at) if at > now + chrono::Duration::minutes(1) => {
+            v.fail("received_at", "must not be in the future");
+            now
+        }
+        Some(at) if at < now - chrono::Duration::hours(max_age_hours) => {
+            v.fail(
+                "received_at",
+                format!("must be at most {max_age_hours} hours ago"),
+            );
+            now
+        }
+        Some(at) => at.min(now),
+    };
     let channel = TicketChannel::parse(&req.channel);
     if channel.is_none() {
         let all = one_of(TicketChannel::ALL.iter().map(|c| c.as_str()));
@@ -89,16 +106,16 @@ pub fn create(
         ),
         None => None,
     };
-    let now = Utc::now();
     let (queue_date, queue_number) = match req.venue_id {
         Some(venue) => {
             crate::venues::queries::find(conn, caller.organisation_id, VenueId(venue))?
                 .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?;
             if channel == Some(TicketChannel::FaceToFace) && answer.is_none() {
-                let today = now.with_timezone(tz).date_naive();
+                // The number belongs to the day the person arrived.
+                let day = received.with_timezone(tz).date_naive();
                 (
-                    Some(today),
-                    Some(queries::next_queue_number(conn, VenueId(venue), today)?),
+                    Some(day),
+                    Some(queries::next_queue_number(conn, VenueId(venue), day)?),
                 )
             } else {
                 (None, None)
@@ -137,12 +154,14 @@ pub fn create(
             None
         },
         taken_by: caller.account_id,
-        first_response_at: resolved.then(|| now.naive_utc()),
-        resolved_at: resolved.then(|| now.naive_utc()),
+        // Resolved on the spot: when they were there.
+        first_response_at: resolved.then(|| received.naive_utc()),
+        resolved_at: resolved.then(|| received.naive_utc()),
         closed_at: None,
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
         merged_into: None,
+        received_at: received.naive_utc(),
     };
     queries::insert(conn, &row)?;
     queries::record_event(

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use super::types::{Sla, Ticket, TicketRow, TicketStatus};
 use crate::calendar::{self, BusinessCalendar};
 use crate::db::schema::ticket_events;
-use crate::db::{DbConnection, OrganisationId, TicketId};
+use crate::db::{DbConnection, OrganisationId, TicketId, VenueId};
 use crate::error::AppResult;
 
 /// First-response and resolution targets of a priority, in business minutes.
@@ -59,7 +59,7 @@ pub fn compute(
     now: DateTime<Utc>,
 ) -> Sla {
     let (first_target, resolve_target) = targets(row.priority.as_str());
-    let created = row.created_at.and_utc();
+    let created = row.received_at.and_utc();
     // Business minutes spent waiting on the resident stop the resolution clock.
     let mut paused_minutes = 0;
     let mut waiting_since: Option<DateTime<Utc>> = None;
@@ -105,7 +105,7 @@ pub fn annotate(
     organisation: OrganisationId,
     rows: Vec<TicketRow>,
 ) -> AppResult<Vec<Ticket>> {
-    let cal = calendar::business_calendar(conn, organisation, None)?;
+    let calendars = Calendars::of(conn, organisation, &rows)?;
     let ids: Vec<TicketId> = rows.iter().map(|r| r.id).collect();
     let changes = status_changes(conn, &ids)?;
     let now = Utc::now();
@@ -118,7 +118,7 @@ pub fn annotate(
                     .get(&row.id.to_string())
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
-                &cal,
+                calendars.of_ticket(&row),
                 now,
             );
             let mut ticket = Ticket::from(row);
@@ -126,4 +126,42 @@ pub fn annotate(
             ticket
         })
         .collect())
+}
+
+/// The business calendars tickets are measured in: a ticket taken at a
+/// venue counts in that venue's hours and closures (falling back to the
+/// organisation's hours), any other in the organisation's. One calendar per
+/// distinct venue.
+pub struct Calendars {
+    organisation: BusinessCalendar,
+    venues: HashMap<VenueId, BusinessCalendar>,
+}
+
+impl Calendars {
+    pub fn of(
+        conn: &mut DbConnection,
+        organisation: OrganisationId,
+        rows: &[TicketRow],
+    ) -> QueryResult<Calendars> {
+        let mut venues = HashMap::new();
+        for venue in rows.iter().filter_map(|r| r.venue_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = venues.entry(venue) {
+                slot.insert(calendar::business_calendar(
+                    conn,
+                    organisation,
+                    Some(venue),
+                )?);
+            }
+        }
+        Ok(Calendars {
+            organisation: calendar::business_calendar(conn, organisation, None)?,
+            venues,
+        })
+    }
+
+    pub fn of_ticket(&self, row: &TicketRow) -> &BusinessCalendar {
+        row.venue_id
+            .and_then(|v| self.venues.get(&v))
+            .unwrap_or(&self.organisation)
+    }
 }

@@ -37,7 +37,7 @@ pub fn median(mut values: Vec<i64>) -> Option<f64> {
 /// `minutes` measures an interval (business minutes in the service).
 pub fn compute(
     rows: &[TicketRow],
-    minutes: impl Fn(chrono::NaiveDateTime, chrono::NaiveDateTime) -> i64,
+    minutes: impl Fn(&TicketRow, chrono::NaiveDateTime, chrono::NaiveDateTime) -> i64,
 ) -> Stats {
     let mut stats = Stats {
         total: rows.len(),
@@ -65,12 +65,12 @@ pub fn compute(
     }
     stats.median_first_response_minutes = median(
         rows.iter()
-            .filter_map(|r| r.first_response_at.map(|t| minutes(r.created_at, t)))
+            .filter_map(|r| r.first_response_at.map(|t| minutes(r, r.received_at, t)))
             .collect(),
     );
     stats.median_resolution_minutes = median(
         rows.iter()
-            .filter_map(|r| r.resolved_at.map(|t| minutes(r.created_at, t)))
+            .filter_map(|r| r.resolved_at.map(|t| minutes(r, r.received_at, t)))
             .collect(),
     );
     stats

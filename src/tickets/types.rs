@@ -109,6 +109,8 @@ pub struct TicketRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub merged_into: Option<TicketId>,
+    /// When the question reached the desk; service levels count from it.
+    pub received_at: NaiveDateTime,
 }
 
 impl TicketRow {
@@ -149,6 +151,10 @@ pub struct Ticket {
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the question reached the desk (a call, a FAX, a visit); service
+    /// levels and statistics count from it.
+    pub received_at: DateTime<Utc>,
+    /// When it was entered into madoguchi.
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Set on a duplicate merged into another ticket.
@@ -185,6 +191,7 @@ impl From<TicketRow> for Ticket {
             first_response_at: r.first_response_at.map(|t| t.and_utc()),
             resolved_at: r.resolved_at.map(|t| t.and_utc()),
             closed_at: r.closed_at.map(|t| t.and_utc()),
+            received_at: r.received_at.and_utc(),
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
             merged_into: r.merged_into,
@@ -235,6 +242,11 @@ pub struct NewTicket {
     pub venue_id: Option<uuid::Uuid>,
     /// Answered on the spot: the ticket is logged as resolved with this answer.
     pub resolved_with: Option<String>,
+    /// When the question was received, if earlier than now (RFC 3339):
+    /// a call an hour ago, a FAX overnight. Not in the future, at most
+    /// `tickets.received_at_max_age_hours` ago. Walk-in queue numbers
+    /// belong to the local day it gives.
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

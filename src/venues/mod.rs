@@ -1,6 +1,7 @@
 //! Venues: community centres, salons, shop fronts and online rooms where
 //! sessions take place.
 
+pub mod hours_routes;
 pub mod queries;
 pub mod routes;
 pub mod types;

@@ -107,6 +107,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/enrolment-conflicts"),
     ("post", "/api/v1/enrolment-conflicts/{id}/retry"),
     ("post", "/api/v1/enrolment-conflicts/{id}/dismiss"),
+    ("get", "/api/v1/venues/{id}/opening-hours"),
+    ("put", "/api/v1/venues/{id}/opening-hours"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

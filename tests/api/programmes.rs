@@ -647,10 +647,265 @@ async fn a_course_for_a_group_refuses_others_with_the_reason(db: Db) {
     assert_eq!(opened["eligibility"]["min_age"], Value::Null);
 }
 
+fn tokyo(t: &Value) -> chrono::DateTime<chrono_tz::Tz> {
+    chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+}
+
+fn rfc3339(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn question(app: &TestApp, extra: Value) -> reqwest::Response {
+    let mut body = json!({"channel": "phone", "category": "photos_printing", "subject": "写真を印刷したい",
+                          "priority": "urgent", "contact_phone": "090-1111-2222"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    app.post("/api/v1/tickets", &app.admin_token, &body).await
+}
+
+async fn tickets_taken_earlier_count_from_when_they_were_received(db: Db) {
+    let app = spawn_app_with(db, |_| {}).await;
+    let counter = venue(&app, "大垣市ICT相談センター").await;
+    let an_hour_ago = Utc::now() - Duration::hours(1);
+    let res = question(&app, json!({"received_at": rfc3339(an_hour_ago)})).await;
+    assert_eq!(res.status(), 201);
+    let call: Value = res.json().await.unwrap();
+    assert_eq!(
+        tokyo(&call["received_at"]).timestamp(),
+        an_hour_ago.timestamp()
+    );
+    // The service level counts from the call, in the organisation's hours.
+    let cal = {
+        let mut conn = app.pool.get().unwrap();
+        madoguchi::calendar::business_calendar(&mut conn, app.org_id, None).unwrap()
+    };
+    let received = chrono::DateTime::parse_from_rfc3339(call["received_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    assert_eq!(
+        tokyo(&call["sla"]["first_response_due_at"]).timestamp(),
+        cal.add_business_minutes(received, 30).timestamp(),
+        "30 business minutes from the call, not from its entry"
+    );
+
+    // A paper list kept during an outage: yesterday's walk-ins keep
+    // yesterday's queue numbers, resolved when they were there.
+    let yesterday = Utc::now() - Duration::hours(25);
+    let visit = json!({"channel": "face_to_face", "venue_id": counter, "priority": "normal",
+                       "received_at": rfc3339(yesterday), "resolved_with": "印刷の手順を説明"});
+    let first = question(&app, visit.clone()).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let day = yesterday
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    assert_eq!(first["status"], "resolved");
+    assert_eq!(
+        tokyo(&first["resolved_at"]).timestamp(),
+        yesterday.timestamp()
+    );
+    // (resolved on the spot takes no queue number; an open visit does)
+    let open_visit = json!({"channel": "face_to_face", "venue_id": counter, "priority": "normal",
+                            "received_at": rfc3339(yesterday)});
+    let numbered: Value = question(&app, open_visit).await.json().await.unwrap();
+    assert_eq!(numbered["queue_date"], json!(day));
+    assert_eq!(numbered["queue_number"], 1);
+    let today: Value = question(
+        &app,
+        json!({"channel": "face_to_face", "venue_id": counter}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(today["queue_number"], 1, "today's queue starts at 1 too");
+
+    // Statistics count by the time received.
+    let range = format!(
+        "from={}&to={}",
+        rfc3339(Utc::now() - Duration::hours(2)),
+        rfc3339(Utc::now() + Duration::minutes(1))
+    );
+    let stats = app
+        .get_ok(
+            &format!("/api/v1/tickets/stats?{}", range.replace('+', "%2B")),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(stats["total"], 2, "the call and today's visit: {stats}");
+
+    // Not in the future, not further back than the setting; nothing stored.
+    let before = app
+        .get_ok("/api/v1/tickets?limit=100", &app.admin_token)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    for when in [
+        Utc::now() + Duration::hours(1),
+        Utc::now() - Duration::hours(24 * 8),
+    ] {
+        let res = question(&app, json!({"received_at": rfc3339(when)})).await;
+        let p = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], "received_at");
+    }
+    let after = app
+        .get_ok("/api/v1/tickets?limit=100", &app.admin_token)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+}
+
+async fn hours(app: &TestApp, venue: &str, week: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/venues/{venue}/opening-hours")))
+        .bearer_auth(&app.admin_token)
+        .json(&week)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn two_venues_open_on_different_days_each_keep_their_hours(db: Db) {
+    use chrono::{Datelike, NaiveTime, Weekday};
+    let app = spawn_app_with(db, |s| s.schedule.horizon_days = 30).await;
+    let monday_only = venue(&app, "大垣市情報工房").await;
+    let tue_to_sun = venue(&app, "大垣市ソフトピアジャパン").await;
+    let neither = venue(&app, "大垣市役所").await;
+    let res = hours(
+        &app,
+        &monday_only,
+        json!([{"weekday": "monday", "opens": "10:00:00", "closes": "16:00:00"}]),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let week: Vec<Value> = [
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "opens": "10:00:00", "closes": "18:00:00"}))
+    .collect();
+    let saved: Value = hours(&app, &tue_to_sun, json!(week))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(saved["own"], true);
+    assert_eq!(saved["hours"].as_array().unwrap().len(), 6);
+    let fallback = app
+        .get_ok(
+            &format!("/api/v1/venues/{neither}/opening-hours"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(fallback["own"], false);
+    assert_eq!(fallback["hours"][0]["opens"], "09:00:00");
+    let bad = hours(
+        &app,
+        &monday_only,
+        json!([{"weekday": "monday", "opens": "16:00:00", "closes": "10:00:00"}]),
+    )
+    .await;
+    let p = assert_problem(bad, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "[0].closes");
+
+    // Service levels follow the venue the question was taken at.
+    let at = |venue: &str| json!({"venue_id": venue});
+    let within = |t: &Value, opens: u32, closes: u32| {
+        let due = tokyo(&t["sla"]["first_response_due_at"]);
+        let time = due.time();
+        assert!(
+            time >= NaiveTime::from_hms_opt(opens, 0, 0).unwrap()
+                && time <= NaiveTime::from_hms_opt(closes, 0, 0).unwrap(),
+            "{due} within {opens}–{closes}"
+        );
+        due
+    };
+    let a: Value = question(&app, at(&monday_only)).await.json().await.unwrap();
+    assert_eq!(within(&a, 10, 16).weekday(), Weekday::Mon);
+    let b: Value = question(&app, at(&tue_to_sun)).await.json().await.unwrap();
+    assert_ne!(within(&b, 10, 18).weekday(), Weekday::Mon);
+    let c: Value = question(&app, json!({})).await.json().await.unwrap();
+    let due = within(&c, 9, 17);
+    assert!(!matches!(due.weekday(), Weekday::Sat | Weekday::Sun));
+
+    // A closure of one venue moves its service levels and skips its
+    // sessions; the other venue is untouched.
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    let closed = app
+        .post_ok(
+            "/api/v1/closures",
+            &app.admin_token,
+            &json!({"start_date": today, "end_date": today + Duration::days(9), "reason": "館内工事",
+                    "venue_id": tue_to_sun}),
+            201,
+        )
+        .await;
+    assert_eq!(closed["closure"]["venue_id"], tue_to_sun);
+    let b: Value = question(&app, at(&tue_to_sun)).await.json().await.unwrap();
+    assert!(within(&b, 10, 18).date_naive() >= today + Duration::days(10));
+    let a: Value = question(&app, at(&monday_only)).await.json().await.unwrap();
+    assert!(within(&a, 10, 16).date_naive() < today + Duration::days(8));
+
+    let course = course(&app, json!({})).await;
+    let daily = json!({"rrule": "FREQ=DAILY", "starts_on": today + Duration::days(1),
+                       "until": today + Duration::days(5), "capacity": 5});
+    let (_, at_a) = series(&app, &course, &monday_only, daily.clone()).await;
+    let (_, at_b) = series(&app, &course, &tue_to_sun, daily).await;
+    assert_eq!(at_a.len(), 5);
+    assert_eq!(at_b.len(), 0, "the venue is closed those days");
+
+    // Availability shows each venue's hours on the session's day.
+    let monday = (1..=7)
+        .map(|d| today + Duration::days(d))
+        .find(|d| d.weekday() == Weekday::Mon)
+        .unwrap();
+    let s = app
+        .session_ok(
+            10,
+            json!({"venue_id": monday_only, "course_id": course, "date": monday}),
+        )
+        .await;
+    let shown = app
+        .get_ok(&format!("/api/v1/sessions/{s}"), &app.admin_token)
+        .await;
+    assert_eq!(shown["venue_hours"]["opens"], "10:00:00", "{shown}");
+    assert_eq!(shown["venue_hours"]["closes"], "16:00:00");
+    let list = app
+        .get_ok(
+            &format!("/api/v1/sessions?venue_id={monday_only}&from={monday}&to={monday}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(list["items"][0]["venue_hours"]["weekday"], "monday");
+
+    // An empty list returns the venue to the organisation's hours.
+    let back: Value = hours(&app, &monday_only, json!([]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["own"], false);
+}
+
 db_tests!(
     an_enrolment_books_sessions_stored_later_and_reports_what_it_cannot,
     a_course_in_two_parts_is_enrolled_and_withdrawn_as_one,
     walk_ins_and_enrolments_go_through_the_loaner_pool,
     the_loaner_fee_is_due_only_for_a_phone_reserved_or_lent,
     a_course_for_a_group_refuses_others_with_the_reason,
+    tickets_taken_earlier_count_from_when_they_were_received,
+    two_venues_open_on_different_days_each_keep_their_hours,
 );

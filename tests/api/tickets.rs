@@ -564,7 +564,7 @@ async fn service_levels_run_in_business_hours_and_pause_while_waiting(db: Db) {
     {
         let mut conn = app.pool.get().unwrap();
         diesel::update(tickets::table.filter(tickets::id.eq(&old_id)))
-            .set(tickets::created_at.eq(Utc::now().naive_utc() - Duration::days(30)))
+            .set(tickets::received_at.eq(Utc::now().naive_utc() - Duration::days(30)))
             .execute(&mut *conn)
             .unwrap();
     }
