@@ -213,12 +213,20 @@ pub fn render(name: &str, sessions: &[Session]) -> String {
             None => s.venue.name.clone(),
         };
         let teachers: Vec<&str> = s.instructors.iter().map(|i| i.name.as_str()).collect();
+        let hours = match &s.venue_hours {
+            Some(h) => format!(
+                "\n開館時間: {}–{}",
+                h.opens.format("%H:%M"),
+                h.closes.format("%H:%M")
+            ),
+            None => String::new(),
+        };
         event
             .uid(&format!("{}@madoguchi", s.id))
             .summary(&title)
             .location(&location)
             .description(&format!(
-                "定員 {} / 予約 {} / 空き {} / キャンセル待ち {}\n講師: {}",
+                "定員 {} / 予約 {} / 空き {} / キャンセル待ち {}\n講師: {}{hours}",
                 s.capacity,
                 s.seats_taken,
                 s.seats_left,

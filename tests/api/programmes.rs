@@ -890,6 +890,24 @@ async fn two_venues_open_on_different_days_each_keep_their_hours(db: Db) {
         )
         .await;
     assert_eq!(list["items"][0]["venue_hours"]["weekday"], "monday");
+    let feed = app
+        .post_ok(
+            &format!("/api/v1/venues/{monday_only}/calendar-feed"),
+            &app.admin_token,
+            &json!({}),
+            201,
+        )
+        .await;
+    let ics = app
+        .client
+        .get(app.url(feed["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ics.contains("開館時間: 10:00–16:00"), "{ics}");
 
     // An empty list returns the venue to the organisation's hours.
     let back: Value = hours(&app, &monday_only, json!([]))
