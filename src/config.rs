@@ -44,6 +44,42 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub jobs: JobSettings,
     pub attendance: AttendanceSettings,
+    pub mail: MailSettings,
+    pub calls: CallSettings,
+}
+
+/// How mail leaves madoguchi (section `mail`, e.g. `MADOGUCHI_MAIL__TRANSPORT`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailSettings {
+    /// `file` (default: `.eml` files in `file_dir`) or `smtp`.
+    pub transport: String,
+    /// The sender, e.g. `"北区ICT相談センター" <desk@example.jp>`.
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls` (implicit TLS, usually port 465).
+    pub smtp_tls: String,
+    pub smtp_username: Option<String>,
+    #[serde(serialize_with = "expose_optional")]
+    pub smtp_password: Option<SecretString>,
+    /// Seconds to wait for the mail server before giving up on a try.
+    pub smtp_timeout_secs: u64,
+    pub file_dir: String,
+    /// Production refuses the `file` transport unless this is set.
+    pub allow_file_in_production: bool,
+    /// How often each instance looks for mail to send and reminders due.
+    pub delivery_interval_secs: u64,
+    /// Tries before a message is `failed` (waits between them: 1 min,
+    /// 5 min, 30 min, 2 h, 12 h).
+    pub max_attempts: i32,
+}
+
+/// The call list (section `calls`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallSettings {
+    /// A call not answered comes back the next working day, up to this
+    /// many tries in all.
+    pub max_tries: i32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,6 +199,16 @@ fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S:
     s.serialize_str(secret.expose_secret())
 }
 
+fn expose_optional<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(s) => serializer.serialize_some(s.expose_secret()),
+        None => serializer.serialize_none(),
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -225,6 +271,21 @@ impl Default for Settings {
                 enabled: true,
                 housekeeping_interval_secs: 3600,
             },
+            mail: MailSettings {
+                transport: "file".into(),
+                from: "madoguchi <madoguchi@localhost>".into(),
+                smtp_host: "localhost".into(),
+                smtp_port: 25,
+                smtp_tls: "none".into(),
+                smtp_username: None,
+                smtp_password: None,
+                smtp_timeout_secs: 10,
+                file_dir: "mail".into(),
+                allow_file_in_production: false,
+                delivery_interval_secs: 30,
+                max_attempts: 6,
+            },
+            calls: CallSettings { max_tries: 3 },
         }
     }
 }
@@ -243,6 +304,12 @@ pub enum ConfigError {
     SecretTooShort,
     #[error("unknown environment {0:?}: use development or production")]
     UnknownEnvironment(String),
+    #[error(
+        "refusing to start in production with mail.transport = file: configure SMTP, or set mail.allow_file_in_production"
+    )]
+    FileMailInProduction,
+    #[error("invalid mail settings: {0}")]
+    Mail(String),
 }
 
 impl Settings {
@@ -286,6 +353,23 @@ impl Settings {
             if secret.len() < MIN_SECRET_BYTES {
                 return Err(ConfigError::SecretTooShort);
             }
+            if self.mail.transport == "file" && !self.mail.allow_file_in_production {
+                return Err(ConfigError::FileMailInProduction);
+            }
+        }
+        if !matches!(self.mail.transport.as_str(), "file" | "smtp") {
+            return Err(ConfigError::Mail("transport must be smtp or file".into()));
+        }
+        if !matches!(self.mail.smtp_tls.as_str(), "none" | "starttls" | "tls") {
+            return Err(ConfigError::Mail(
+                "smtp_tls must be none, starttls or tls".into(),
+            ));
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Mail(format!(
+                "from {:?} is not a mail address",
+                self.mail.from
+            )));
         }
         Ok(())
     }
@@ -309,7 +393,19 @@ mod tests {
             ..Default::default()
         };
         s.auth.jwt_secret = SecretString::from(secret);
+        s.mail.transport = "smtp".into();
         s
+    }
+
+    #[test]
+    fn production_refuses_file_mail_unless_told() {
+        let mut s = production_with("super-secret-value-0123456789abcdef");
+        s.mail.transport = "file".into();
+        assert!(matches!(s.check(), Err(ConfigError::FileMailInProduction)));
+        s.mail.allow_file_in_production = true;
+        assert!(s.check().is_ok());
+        s.mail.smtp_tls = "ssl".into();
+        assert!(matches!(s.check(), Err(ConfigError::Mail(_))));
     }
 
     #[test]
@@ -371,6 +467,7 @@ mod tests {
             jail.create_file("default.toml", "[log]\nformat = \"pretty\"\n")?;
             jail.create_file("production.toml", "[log]\nformat = \"json\"\n")?;
             jail.set_env("MADOGUCHI_ENV", "production");
+            jail.set_env("MADOGUCHI_MAIL__TRANSPORT", "smtp");
             jail.set_env(
                 "MADOGUCHI_JWT_SECRET",
                 "an-env-secret-that-is-long-enough-123",

@@ -18,6 +18,7 @@ pub mod health;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
+pub mod messages;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;

@@ -32,6 +32,7 @@ use crate::schedule::types::SessionStatus;
         (name = "devices", description = "Loaner devices, reservations and loans"),
         (name = "fees", description = "Payments, refunds, balances and the cash sheet"),
         (name = "tickets", description = "The ICT consultation desk"),
+        (name = "messages", description = "Mail to residents (the outbox) and the call list for those who get calls"),
         (name = "audit", description = "Who changed what"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -20,8 +20,8 @@ use crate::http::{self, BodyLimit, RouteTable};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    audit, auth, bookings, bootstrap, courses, devices, fees, health, organisations, residents,
-    schedule, staff, telemetry, tickets, venues,
+    audit, auth, bookings, bootstrap, courses, devices, fees, health, messages, organisations,
+    residents, schedule, staff, telemetry, tickets, venues,
 };
 
 pub struct Application {
@@ -45,7 +45,7 @@ impl Application {
         }
         // Pay for the dummy hash now rather than in the first login.
         web::block(auth::password::warm_up).await?;
-        crate::jobs::spawn(pool.clone(), settings.jobs.enabled, jobs(&settings));
+        crate::jobs::spawn(pool.clone(), settings.jobs.enabled, jobs(&settings)?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, pool, settings)?;
@@ -77,8 +77,17 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
 }
 
 /// Every job of the application, with intervals from the settings.
-pub fn jobs(settings: &Settings) -> Vec<crate::jobs::Job> {
-    vec![
+pub fn jobs(settings: &Settings) -> anyhow::Result<Vec<crate::jobs::Job>> {
+    let mailer = std::sync::Arc::new(crate::messages::transport::Mailer::from_settings(
+        &settings.mail,
+    )?);
+    Ok(vec![
+        crate::messages::delivery::job(
+            mailer,
+            tokio::runtime::Handle::current(),
+            settings.mail.clone(),
+        ),
+        crate::bookings::reminders::job(settings.mail.delivery_interval_secs),
         crate::schedule::job::job(
             &settings.schedule,
             crate::schedule::job::Hooks {
@@ -91,7 +100,7 @@ pub fn jobs(settings: &Settings) -> Vec<crate::jobs::Job> {
             settings.tickets.auto_close_interval_secs,
         ),
         crate::jobs::housekeeping_job(settings.jobs.housekeeping_interval_secs),
-    ]
+    ])
 }
 
 /// The API's routes, in the order features were added. A new feature adds
@@ -119,6 +128,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     fees::routes::configure(cfg);
     tickets::routes::configure(cfg);
     tickets::duty_routes::configure(cfg);
+    messages::routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {
@@ -129,6 +139,7 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         jwt: Arc::new(JwtKeys::new(&settings.auth)),
         settings: Arc::new(settings),
         on_sessions_added: crate::bookings::enrolment::keep_promises,
+        on_session_moved: crate::bookings::service::tell_session_moved,
     });
     // The route table for 405 answers comes from the same registrations.
     let (_, openapi) = build_app(

@@ -19,6 +19,8 @@ pub struct AppState {
     /// Runs after a series edit stored new sessions (enrolments keep their
     /// promise); set by `startup` so the schedule need not know bookings.
     pub on_sessions_added: crate::schedule::service::SessionsAdded,
+    /// Runs after a session moved (its residents are told); set by `startup`.
+    pub on_session_moved: crate::schedule::service::SessionMoved,
 }
 
 impl AppState {

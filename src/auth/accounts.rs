@@ -22,6 +22,8 @@ pub struct AccountRow {
     pub must_change_password: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The venue they work at (volunteers see its call list).
+    pub venue_id: Option<crate::db::VenueId>,
 }
 
 impl AccountRow {

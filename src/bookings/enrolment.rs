@@ -144,6 +144,26 @@ impl Booker<'_> {
     }
 }
 
+/// One letter for the whole enrolment (not one per session).
+fn tell_enrolled(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    resident: &ResidentRow,
+    booked: &[BookingRow],
+) -> AppResult<()> {
+    // The fee as it now stands (a reserved loaner is included).
+    let mut rows = Vec::new();
+    for b in booked {
+        rows.push(queries::find_any(conn, b.id)?.unwrap_or_else(|| b.clone()));
+    }
+    rows.sort_by_key(|b| b.created_at);
+    let lines: Vec<crate::messages::compose::EnrolledSession<'_>> = rows
+        .iter()
+        .map(|b| (b.id, b.session_id, b.reference.as_str(), b.fee_due_yen))
+        .collect();
+    crate::messages::compose::enrolment(conn, organisation, resident.id, &lines)
+}
+
 fn answers(conn: &mut DbConnection, rows: Vec<BookingRow>) -> AppResult<Vec<Booking>> {
     let mut out = Vec::new();
     for row in rows {
@@ -232,6 +252,7 @@ pub fn enrol(
             "the series has no remaining sessions",
         ));
     }
+    tell_enrolled(conn, caller.organisation_id, &resident, &booked)?;
     crate::audit::record(
         conn,
         caller,
@@ -283,6 +304,7 @@ pub fn enrol_course(
     rows::insert_course(conn, &group)?;
     let mut parts = Vec::new();
     let mut total = 0;
+    let mut all_booked = Vec::new();
     for series in schedule::series_of_course(conn, course)? {
         let (row, booked) = enrol_series(
             conn,
@@ -294,6 +316,7 @@ pub fn enrol_course(
             turnaround_minutes,
         )?;
         total += booked.len();
+        all_booked.extend(booked.iter().cloned());
         parts.push(Enrolment {
             id: row.id.0,
             series_id: series,
@@ -308,6 +331,7 @@ pub fn enrol_course(
             "no series of the course has a remaining session",
         ));
     }
+    tell_enrolled(conn, caller.organisation_id, &resident, &all_booked)?;
     crate::audit::record(
         conn,
         caller,
@@ -344,6 +368,7 @@ fn withdraw(
             booking,
             &format!("enrolment cancelled: {reason}"),
             turnaround_minutes,
+            false,
         )?;
         cancelled.push(row);
     }

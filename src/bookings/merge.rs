@@ -53,6 +53,7 @@ pub fn merge(
                 booking.id,
                 "duplicate record merged",
                 turnaround_minutes,
+                false,
             )?;
             cancelled += 1;
         }

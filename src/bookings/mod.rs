@@ -9,6 +9,7 @@ pub mod merge;
 pub mod merge_routes;
 pub mod queries;
 pub mod reference;
+pub mod reminders;
 pub mod routes;
 pub mod service;
 pub mod session_routes;

@@ -449,3 +449,13 @@ pub fn future_bookings_of_enrolment(
         .select(bookings::id)
         .load::<BookingId>(conn)
 }
+
+/// A booking by id, whatever its organisation (for code that already holds
+/// an id from its own organisation's rows).
+pub fn find_any(conn: &mut DbConnection, id: BookingId) -> QueryResult<Option<BookingRow>> {
+    bookings::table
+        .filter(bookings::id.eq(id))
+        .select(BookingRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -263,7 +263,7 @@ async fn cancel_booking(
     let id = BookingId(id.into_inner());
     let cancelled = state
         .write(move |conn| {
-            let (row, promoted) = service::cancel(conn, &caller, id, &reason, turnaround)?;
+            let (row, promoted) = service::cancel(conn, &caller, id, &reason, turnaround, true)?;
             let booking = answer(conn, row)?;
             let promoted = match promoted {
                 Some(p) => {

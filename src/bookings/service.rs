@@ -15,6 +15,8 @@ use crate::auth::Role;
 use crate::courses::eligibility::{Person, Verdict};
 use crate::db::{AccountId, BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::messages::compose::{self, BookingNote};
+use crate::messages::types::Kind;
 use crate::residents::queries as residents;
 use crate::residents::types::ResidentRow;
 use crate::schedule::queries as schedule;
@@ -367,6 +369,17 @@ pub fn book(
     if let Some(status) = loaner {
         pool::record(conn, &session, row.id, status, turnaround_minutes)?;
     }
+    tell(
+        conn,
+        if row.status == BookingStatus::Confirmed {
+            Kind::BookingConfirmed
+        } else {
+            Kind::BookingWaitlisted
+        },
+        row.id,
+        position,
+        None,
+    )?;
     audit(
         conn,
         caller.organisation_id,
@@ -392,6 +405,7 @@ pub fn cancel(
     id: BookingId,
     reason: &str,
     turnaround_minutes: i64,
+    tell_resident: bool,
 ) -> AppResult<(BookingRow, Option<BookingId>)> {
     let booking = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
@@ -434,6 +448,10 @@ pub fn cancel(
     pool::release(conn, id, &session)?;
     if let Some(p) = promoted {
         pool::on_promotion(conn, p, session.id, turnaround_minutes)?;
+        tell(conn, Kind::BookingPromoted, p, None, None)?;
+    }
+    if tell_resident {
+        tell(conn, Kind::BookingCancelled, id, None, Some(reason))?;
     }
     audit(
         conn,
@@ -467,6 +485,7 @@ pub fn cancel_for_session(
     let mut to_call = Vec::new();
     for (booking, resident) in cancelled {
         queries::record_event(conn, organisation, booking.id, "session_cancelled")?;
+        tell(conn, Kind::SessionCancelled, booking.id, None, Some(reason))?;
         to_call.push(ResidentToCall {
             booking_id: booking.id,
             reference: booking.reference.clone(),
@@ -686,4 +705,61 @@ pub fn close(conn: &mut DbConnection, caller: &Caller, session_id: SessionId) ->
         format!("closed; {no_shows} no-show(s)"),
     )?;
     Ok(no_shows)
+}
+
+/// Tells the resident of a booking about `kind`, from the booking as it now
+/// stands in this transaction (a mail, a call, or nothing: see
+/// `messages::compose`).
+pub(crate) fn tell(
+    conn: &mut DbConnection,
+    kind: Kind,
+    booking: BookingId,
+    waitlist_position: Option<i64>,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    tell_moved(conn, kind, booking, waitlist_position, reason, None)
+}
+
+fn tell_moved(
+    conn: &mut DbConnection,
+    kind: Kind,
+    booking: BookingId,
+    waitlist_position: Option<i64>,
+    reason: Option<&str>,
+    moved_from: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
+) -> AppResult<()> {
+    let row = queries::find_any(conn, booking)?.ok_or_else(|| AppError::not_found("booking"))?;
+    let loaner = pool::label(pool::status_of(conn, booking)?.as_deref());
+    compose::booking(
+        conn,
+        &BookingNote {
+            kind,
+            organisation: row.organisation_id,
+            booking,
+            session: row.session_id,
+            resident: row.resident_id,
+            reference: &row.reference,
+            fee_due: row.fee_due_yen,
+            loaner: &loaner,
+            waitlist_position,
+            reason,
+            moved_from,
+        },
+    )
+}
+
+/// The schedule's `SessionMoved` hook: everyone booked (or waiting) for the
+/// session hears where and when it now is.
+pub fn tell_session_moved(
+    conn: &mut DbConnection,
+    _ctx: &crate::schedule::service::Context,
+    session: SessionId,
+    from: (chrono::NaiveDateTime, chrono::NaiveDateTime),
+) -> AppResult<()> {
+    for (booking, _) in queries::of_session(conn, session)? {
+        if booking.status != BookingStatus::Cancelled {
+            tell_moved(conn, Kind::SessionMoved, booking.id, None, None, Some(from))?;
+        }
+    }
+    Ok(())
 }

@@ -93,6 +93,19 @@ impl BusinessCalendar {
         start + Duration::days(730)
     }
 
+    /// The first day after `date` with some open time (no holiday, not
+    /// closed all day): when a call not answered comes back.
+    pub fn next_working_day(&self, date: NaiveDate) -> NaiveDate {
+        let mut day = date + Duration::days(1);
+        for _ in 0..730 {
+            if !self.open_intervals(day).is_empty() {
+                return day;
+            }
+            day += Duration::days(1);
+        }
+        date + Duration::days(1)
+    }
+
     /// Business minutes between two instants (0 if `end` is not after `start`).
     pub fn business_minutes_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
         if end <= start {

@@ -12,6 +12,7 @@ pub mod business;
 pub mod holidays;
 pub mod hours;
 pub mod instant;
+pub mod reminder;
 
 pub use business::BusinessCalendar;
 pub use hours::{OpeningHours, WEEKDAYS, business_calendar};

@@ -44,6 +44,9 @@ diesel::table! {
         name -> Text,
         timezone -> Text,
         created_at -> Timestamp,
+        contact_phone -> Nullable<Text>,
+        mail_signature -> Nullable<Text>,
+        reminder_rules -> Text,
     }
 }
 
@@ -70,6 +73,67 @@ diesel::table! {
         must_change_password -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        venue_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        organisation_id -> Text,
+        kind -> Text,
+        resident_id -> Nullable<Text>,
+        booking_id -> Nullable<Text>,
+        ticket_id -> Nullable<Text>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    call_list_items (id) {
+        id -> Text,
+        organisation_id -> Text,
+        resident_id -> Text,
+        venue_id -> Nullable<Text>,
+        reason -> Text,
+        booking_id -> Nullable<Text>,
+        ticket_id -> Nullable<Text>,
+        script -> Text,
+        status -> Text,
+        tries -> Integer,
+        due_on -> Date,
+        last_outcome -> Nullable<Text>,
+        last_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    call_outcomes (id) {
+        id -> Text,
+        call_id -> Text,
+        outcome -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminders_sent (booking_id, rule) {
+        booking_id -> Text,
+        rule -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -589,6 +653,10 @@ diesel::joinable!(series -> venues (venue_id));
 diesel::joinable!(course_topics -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    outbox_messages,
+    call_list_items,
+    call_outcomes,
+    reminders_sent,
     course_enrolments,
     enrolment_conflicts,
     venue_opening_hours,

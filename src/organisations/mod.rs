@@ -20,6 +20,20 @@ pub struct OrganisationRow {
     pub name: String,
     pub timezone: String,
     pub created_at: NaiveDateTime,
+    pub contact_phone: Option<String>,
+    pub mail_signature: Option<String>,
+    pub reminder_rules: String,
+}
+
+/// What a PATCH of the organisation may change.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = organisations)]
+pub struct OrganisationChanges {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub contact_phone: Option<Option<String>>,
+    pub mail_signature: Option<Option<String>>,
+    pub reminder_rules: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -28,6 +42,13 @@ pub struct Organisation {
     pub name: String,
     /// IANA timezone in which sessions are shown (default Asia/Tokyo).
     pub timezone: String,
+    /// The number residents call, printed in every letter.
+    pub contact_phone: Option<String>,
+    /// Closing lines of every letter (e.g. the centre's name and hours).
+    pub mail_signature: Option<String>,
+    /// When reminders go out: `24h` (hours before), `1d@10:00` (the day
+    /// before at 10:00 local).
+    pub reminders: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -37,6 +58,15 @@ impl From<OrganisationRow> for Organisation {
             id: row.id,
             name: row.name,
             timezone: row.timezone,
+            contact_phone: row.contact_phone,
+            mail_signature: row.mail_signature,
+            reminders: row
+                .reminder_rules
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
             created_at: row.created_at.and_utc(),
         }
     }

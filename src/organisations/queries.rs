@@ -31,6 +31,9 @@ pub fn insert(conn: &mut DbConnection, name: &str) -> QueryResult<OrganisationRo
         name: name.to_owned(),
         timezone: DEFAULT_TIMEZONE.to_owned(),
         created_at: chrono::Utc::now().naive_utc(),
+        contact_phone: None,
+        mail_signature: None,
+        reminder_rules: "1d@10:00".to_owned(),
     };
     diesel::insert_into(organisations::table)
         .values(&row)
@@ -41,16 +44,14 @@ pub fn insert(conn: &mut DbConnection, name: &str) -> QueryResult<OrganisationRo
 pub fn update(
     conn: &mut DbConnection,
     id: OrganisationId,
-    name: Option<&str>,
-    timezone: Option<&str>,
+    mut changes: super::OrganisationChanges,
 ) -> Result<OrganisationRow, crate::error::AppError> {
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
     let current = get(conn, id)?;
+    // Always set the name, so an empty change is still a valid statement.
+    changes.name = Some(changes.name.unwrap_or(current.name));
     diesel::update(organisations::table.find(id))
-        .set((
-            organisations::name.eq(name.unwrap_or(&current.name)),
-            organisations::timezone.eq(timezone.unwrap_or(&current.timezone)),
-        ))
+        .set(&changes)
         .returning(organisations::all_columns)
         .get_result(conn)
         .map_err(|e| match e {

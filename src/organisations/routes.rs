@@ -12,7 +12,7 @@ use crate::calendar::{self, OpeningHours, WEEKDAYS};
 use crate::error::{AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
-use crate::validate::{Checker, required_text};
+use crate::validate::{Checker, optional_text, required_text};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(get_organisation)
@@ -28,6 +28,13 @@ pub struct UpdateOrganisation {
     /// IANA timezone, e.g. `Asia/Tokyo`. Sessions keep their instants; their
     /// local times are shown in the new zone.
     pub timezone: Option<String>,
+    /// The number residents call (printed in letters); `""` clears it.
+    pub contact_phone: Option<String>,
+    /// Closing lines of every letter; `""` clears it.
+    pub mail_signature: Option<String>,
+    /// When reminders go out, e.g. `["24h", "2h"]` or `["1d@10:00"]`
+    /// (the default); `[]` sends none.
+    pub reminders: Option<Vec<String>>,
 }
 
 /// Parses an IANA timezone name.
@@ -84,15 +91,39 @@ async fn update_organisation(
             parse_timezone(tz).map(|tz| tz.name().to_owned()),
         )
     });
+    let contact_phone = body
+        .0
+        .contact_phone
+        .as_deref()
+        .map(|p| v.check("contact_phone", optional_text(Some(p), 30)));
+    let mail_signature = body
+        .0
+        .mail_signature
+        .as_deref()
+        .map(|s| v.check("mail_signature", optional_text(Some(s), 1000)));
+    let reminder_rules = body.0.reminders.as_ref().map(|list| {
+        v.check(
+            "reminders",
+            calendar::reminder::Rule::parse_list(&list.join(",")).map(|rules| {
+                rules
+                    .iter()
+                    .map(calendar::reminder::Rule::key)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+        )
+    });
     v.finish()?;
+    let changes = crate::organisations::OrganisationChanges {
+        name,
+        timezone,
+        contact_phone,
+        mail_signature,
+        reminder_rules,
+    };
     let row = state
         .write(move |conn| {
-            let row = queries::update(
-                conn,
-                caller.organisation_id,
-                name.as_deref(),
-                timezone.as_deref(),
-            )?;
+            let row = queries::update(conn, caller.organisation_id, changes)?;
             crate::audit::record(
                 conn,
                 &caller,

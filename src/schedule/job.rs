@@ -62,6 +62,7 @@ fn extend_claimed(
                 max_sessions: settings.max_sessions_per_series,
                 loaner_turnaround_minutes: hooks.loaner_turnaround_minutes,
                 on_sessions_added: hooks.on_sessions_added,
+                on_session_moved: service::nobody_to_tell,
             };
             // Re-read inside the transaction: an edit may have run meanwhile.
             let Some(mut row) =

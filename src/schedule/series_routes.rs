@@ -42,6 +42,7 @@ pub fn org_context(
         max_sessions: state.settings.schedule.max_sessions_per_series,
         loaner_turnaround_minutes: state.settings.loaners.turnaround_minutes,
         on_sessions_added: state.on_sessions_added,
+        on_session_moved: state.on_session_moved,
     })
 }
 

@@ -38,6 +38,23 @@ pub struct Context {
     /// Called in the same transaction after sessions were added to a
     /// series, so layers above (enrolments) can keep their promises.
     pub on_sessions_added: SessionsAdded,
+    /// Called in the same transaction after a session moved (its start,
+    /// end or venue), with where it was: layers above tell its residents.
+    pub on_session_moved: SessionMoved,
+}
+
+/// What runs after a session moved: the session and its former (start, end).
+pub type SessionMoved =
+    fn(&mut DbConnection, &Context, SessionId, (NaiveDateTime, NaiveDateTime)) -> AppResult<()>;
+
+/// A `SessionMoved` that does nothing.
+pub fn nobody_to_tell(
+    _: &mut DbConnection,
+    _: &Context,
+    _: SessionId,
+    _: (NaiveDateTime, NaiveDateTime),
+) -> AppResult<()> {
+    Ok(())
 }
 
 /// What runs after `sync_series` added sessions: the series and the ids of

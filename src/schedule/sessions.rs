@@ -258,5 +258,11 @@ pub fn move_session(
         id,
         format!("moved to {date} {start}–{end}"),
     )?;
+    if starts_at != row.starts_at
+        || ends_at != row.ends_at
+        || venue.is_some_and(|v| v.id != row.venue_id)
+    {
+        (ctx.on_session_moved)(conn, ctx, id, (row.starts_at, row.ends_at))?;
+    }
     one(conn, ctx, id)
 }

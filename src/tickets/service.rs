@@ -8,6 +8,8 @@ use super::types::{NewTicket, Priority, TicketChannel, TicketRow, TicketStatus, 
 use crate::auth::Caller;
 use crate::db::{AccountId, DbConnection, ResidentId, TicketId, VenueId};
 use crate::error::{AppError, AppResult};
+use crate::messages::compose::TicketNote;
+use crate::messages::types::Kind;
 use crate::residents::names;
 use crate::validate::{Checker, optional_text, required_text};
 
@@ -192,6 +194,12 @@ pub fn create(
             Some("resolved on the spot"),
             Some(caller.account_id),
         )?;
+    }
+    if matches!(row.channel, TicketChannel::Email | TicketChannel::Web) {
+        tell(conn, &row, Kind::TicketAcknowledged, None)?;
+    }
+    if let Some(answer) = &answer {
+        tell(conn, &row, Kind::TicketReply, Some(answer))?;
     }
     crate::audit::record(
         conn,
@@ -378,6 +386,7 @@ pub fn note(
         {
             queries::queue_message(conn, id, to, &body)?;
         }
+        tell(conn, &row, Kind::TicketReply, Some(&body))?;
         if row.first_response_at.is_none() {
             queries::update_from(
                 conn,
@@ -542,4 +551,30 @@ pub fn list(
         None => {}
     }
     Ok(tickets)
+}
+
+/// Tells the requester: written questions are answered by mail where they
+/// came from; a resident otherwise by their preference (see
+/// `messages::compose::ticket`).
+fn tell(
+    conn: &mut DbConnection,
+    row: &TicketRow,
+    kind: Kind,
+    reply: Option<&str>,
+) -> AppResult<()> {
+    crate::messages::compose::ticket(
+        conn,
+        &TicketNote {
+            kind,
+            organisation: row.organisation_id,
+            ticket: row.id,
+            written: matches!(row.channel, TicketChannel::Email | TicketChannel::Web),
+            contact_email: row.contact_email.as_deref(),
+            contact_name: row.contact_name.as_deref(),
+            resident: row.resident_id,
+            venue: row.venue_id,
+            subject: &row.subject,
+            reply,
+        },
+    )
 }

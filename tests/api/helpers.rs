@@ -140,6 +140,11 @@ pub fn test_settings(database_url: &str) -> Settings {
     // Tests run the background jobs themselves, when they mean to.
     settings.jobs.enabled = false;
     settings.http.workers = 2;
+    // Files the `file` transport would write go to the system's temp dir.
+    settings.mail.file_dir = std::env::temp_dir()
+        .join("madoguchi-test-mail")
+        .to_string_lossy()
+        .into_owned();
     settings
 }
 

@@ -109,6 +109,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/enrolment-conflicts/{id}/dismiss"),
     ("get", "/api/v1/venues/{id}/opening-hours"),
     ("put", "/api/v1/venues/{id}/opening-hours"),
+    ("get", "/api/v1/outbox"),
+    ("get", "/api/v1/outbox/stats"),
+    ("post", "/api/v1/outbox/{id}/retry"),
+    ("get", "/api/v1/call-list"),
+    ("post", "/api/v1/call-list/{id}/outcome"),
 ];
 
 async fn documented(app: &crate::helpers::TestApp) -> Vec<(String, String)> {

@@ -212,6 +212,7 @@ async fn availability_costs_the_same_queries_for_any_page_size(db: Db) {
             &madoguchi::config::Settings::default().auth,
         )),
         on_sessions_added: madoguchi::bookings::enrolment::keep_promises,
+        on_session_moved: madoguchi::bookings::service::tell_session_moved,
     };
     let mut counts = Vec::new();
     for limit in [2, 50] {

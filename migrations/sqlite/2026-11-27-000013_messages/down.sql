@@ -1,0 +1,12 @@
+ALTER TABLE staff_accounts DROP COLUMN venue_id;
+ALTER TABLE organisations DROP COLUMN reminder_rules;
+ALTER TABLE organisations DROP COLUMN mail_signature;
+ALTER TABLE organisations DROP COLUMN contact_phone;
+DROP TABLE reminders_sent;
+DROP INDEX call_outcomes_call_idx;
+DROP TABLE call_outcomes;
+DROP INDEX call_list_items_org_idx;
+DROP TABLE call_list_items;
+DROP INDEX outbox_messages_org_idx;
+DROP INDEX outbox_messages_status_idx;
+DROP TABLE outbox_messages;
