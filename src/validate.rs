@@ -149,6 +149,19 @@ pub fn yen(value: i64, max: i64) -> Result<i32, String> {
     i32::try_from(value).map_err(|_| format!("must be between 0 and {max} yen"))
 }
 
+/// serde helper: absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

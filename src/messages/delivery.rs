@@ -138,5 +138,16 @@ pub fn deliver(
             }
         }
     }
+    // The outbox at a glance in the logs (counts only, nothing personal).
+    let stats = super::types::OutboxStats::from_counts(&queries::counts(conn, None)?);
+    if stats.pending > 0 || stats.failed > 0 || sent > 0 {
+        tracing::info!(
+            sent,
+            outbox_pending = stats.pending,
+            oldest_pending_secs = stats.oldest_pending_secs,
+            outbox_failed = stats.failed,
+            "mail delivery"
+        );
+    }
     Ok(sent)
 }

@@ -3,7 +3,7 @@
 //! went).
 
 use actix_web::{get, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -91,30 +91,7 @@ async fn outbox_stats(
     let counts = state
         .db(move |conn| Ok(queries::counts(conn, Some(caller.organisation_id))?))
         .await?;
-    Ok(web::Json(stats_of(&counts)))
-}
-
-/// Figures from `queries::counts`.
-pub fn stats_of(counts: &[(MailStatus, i64, Option<chrono::NaiveDateTime>)]) -> OutboxStats {
-    let mut stats = OutboxStats {
-        pending: 0,
-        oldest_pending_secs: 0,
-        failed: 0,
-        sent: 0,
-    };
-    for (status, count, oldest) in counts {
-        match status {
-            MailStatus::Pending => {
-                stats.pending = *count;
-                stats.oldest_pending_secs = oldest
-                    .map(|t| (Utc::now().naive_utc() - t).num_seconds().max(0))
-                    .unwrap_or(0);
-            }
-            MailStatus::Failed => stats.failed = *count,
-            MailStatus::Sent => stats.sent = *count,
-        }
-    }
-    stats
+    Ok(web::Json(OutboxStats::from_counts(&counts)))
 }
 
 /// Send a failed message again (with fresh tries).

@@ -147,6 +147,31 @@ pub struct OutboxStats {
     pub sent: i64,
 }
 
+impl OutboxStats {
+    /// Figures from `queries::counts`.
+    pub fn from_counts(counts: &[(MailStatus, i64, Option<NaiveDateTime>)]) -> OutboxStats {
+        let mut stats = OutboxStats {
+            pending: 0,
+            oldest_pending_secs: 0,
+            failed: 0,
+            sent: 0,
+        };
+        for (status, count, oldest) in counts {
+            match status {
+                MailStatus::Pending => {
+                    stats.pending = *count;
+                    stats.oldest_pending_secs = oldest
+                        .map(|t| (Utc::now().naive_utc() - t).num_seconds().max(0))
+                        .unwrap_or(0);
+                }
+                MailStatus::Failed => stats.failed = *count,
+                MailStatus::Sent => stats.sent = *count,
+            }
+        }
+        stats
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CallResident {
     pub id: ResidentId,

@@ -200,11 +200,11 @@ pub struct SeriesInput {
     pub rrule: Option<String>,
     pub starts_on: Option<NaiveDate>,
     /// Last possible date (inclusive). `null` on update removes it.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub until: Option<Option<NaiveDate>>,
     /// Number of rule occurrences (before holidays and closures are skipped).
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>)]
     pub count: Option<Option<i64>>,
     pub start_time: Option<NaiveTime>,
@@ -226,19 +226,6 @@ pub struct SeriesInput {
     pub skip_public_holidays: Option<bool>,
     /// Skip the organisation's closures (default true).
     pub skip_closures: Option<bool>,
-}
-
-/// serde helper: absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`.
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        T: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

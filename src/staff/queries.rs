@@ -78,6 +78,7 @@ pub struct AccountChanges<'a> {
     pub name: Option<&'a str>,
     pub role: Option<&'a str>,
     pub affiliation: Option<Option<&'a str>>,
+    pub venue_id: Option<Option<crate::db::VenueId>>,
     pub active: Option<bool>,
     pub password_hash: Option<&'a str>,
     pub must_change_password: Option<bool>,

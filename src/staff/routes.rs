@@ -11,7 +11,7 @@ use super::types::{
     optional_text,
 };
 use crate::auth::{Caller, password, queries as auth_queries};
-use crate::db::AccountId;
+use crate::db::{AccountId, VenueId};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -175,14 +175,27 @@ async fn update_staff(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let summary = describe_update(name.as_ref(), req.role, affiliation.as_ref());
+    let mut summary = describe_update(name.as_ref(), req.role, affiliation.as_ref());
+    if req.venue_id.is_some() {
+        summary.push_str(", venue");
+    }
     let row = state
         .write(move |conn| {
             let name = name.map(PersonName::into_inner);
+            let venue = match req.venue_id {
+                Some(Some(v)) => Some(Some(
+                    crate::venues::queries::find(conn, caller.organisation_id, VenueId(v))?
+                        .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?
+                        .id,
+                )),
+                Some(None) => Some(None),
+                None => None,
+            };
             let changes = AccountChanges {
                 name: name.as_deref(),
                 role: req.role.map(Role::as_str),
                 affiliation: affiliation.as_ref().map(|a| a.as_deref()),
+                venue_id: venue,
                 ..Default::default()
             };
             service::change(

@@ -65,6 +65,8 @@ pub struct StaffAccount {
     pub name: String,
     pub role: Role,
     pub affiliation: Option<String>,
+    /// The venue they work at.
+    pub venue_id: Option<crate::db::VenueId>,
     pub active: bool,
     /// Set for bootstrap accounts and after an admin reset: the holder must
     /// choose a new password before doing anything else.
@@ -83,6 +85,7 @@ impl TryFrom<AccountRow> for StaffAccount {
             email: row.email,
             name: row.name,
             affiliation: row.affiliation,
+            venue_id: row.venue_id,
             active: row.active,
             must_change_password: row.must_change_password,
             created_at: row.created_at.and_utc(),
@@ -112,6 +115,11 @@ pub struct UpdateStaff {
     pub role: Option<Role>,
     /// An empty string clears it.
     pub affiliation: Option<String>,
+    /// The venue they work at (volunteers and instructors see its call
+    /// list); `null` clears it.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub venue_id: Option<Option<uuid::Uuid>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -17,6 +17,7 @@ mod inputs;
 mod instances;
 mod isolation;
 mod loaners;
+mod mail;
 mod migrations;
 mod openapi;
 mod programmes;
