@@ -15,6 +15,7 @@ const FEATURES: &[&str] = &[
     "devices",
     "fees",
     "jobs",
+    "messages",
     "organisations",
     "residents",
     "schedule",
