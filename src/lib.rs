@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod courses;
 pub mod db;
 pub mod devices;

@@ -189,6 +189,7 @@ fn build_app(
         .default_service(web::to(http::fallback))
         .map(|app| {
             app.service(web::redirect("/api/docs", "/api/docs/"))
+                .configure(crate::console::configure)
                 .wrap(from_fn(http::input::reject_control_characters))
                 .wrap(from_fn(telemetry::request_span))
         })

@@ -136,3 +136,40 @@ pub fn live_account(
 fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
+
+/// Opens a console (browser) session: an auth session whose secret is the
+/// cookie's, stored as a digest.
+pub fn create_console_session(
+    conn: &mut DbConnection,
+    account: AccountId,
+    expires_at: NaiveDateTime,
+    token_hash: &str,
+) -> QueryResult<AuthSessionId> {
+    let id = AuthSessionId::generate();
+    diesel::insert_into(auth_sessions::table)
+        .values((
+            auth_sessions::id.eq(id),
+            auth_sessions::account_id.eq(account),
+            auth_sessions::created_at.eq(now()),
+            auth_sessions::expires_at.eq(expires_at),
+            auth_sessions::console_token_hash.eq(token_hash),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The live account and session behind a console cookie's digest.
+pub fn console_account(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<(AccountRow, AuthSessionId)>> {
+    staff_accounts::table
+        .inner_join(auth_sessions::table)
+        .filter(auth_sessions::console_token_hash.eq(token_hash))
+        .filter(staff_accounts::active.eq(true))
+        .filter(auth_sessions::revoked_at.is_null())
+        .filter(auth_sessions::expires_at.gt(now()))
+        .select((AccountRow::as_select(), auth_sessions::id))
+        .first(conn)
+        .optional()
+}

@@ -68,6 +68,18 @@ pub async fn login(
     request: LoginRequest,
     client_ip: String,
 ) -> AppResult<TokenPair> {
+    let account = verify_credentials(state, request, client_ip).await?;
+    open_session(state, account).await
+}
+
+/// Checks credentials under the login throttle: the account if they are
+/// right and it is active; the same 401 otherwise. Shared by the API login
+/// and the console's.
+pub async fn verify_credentials(
+    state: &AppState,
+    request: LoginRequest,
+    client_ip: String,
+) -> AppResult<AccountRow> {
     let policy = policy(state);
     let email = request.email.trim().to_lowercase();
     let (lookup_email, lookup_ip) = (email.clone(), client_ip.clone());
@@ -91,7 +103,7 @@ pub async fn login(
                     Ok(())
                 })
                 .await?;
-            open_session(state, account).await
+            Ok(account)
         }
         _ => {
             state
@@ -199,4 +211,24 @@ pub async fn logout(state: &AppState, session: AuthSessionId) -> AppResult<()> {
     state
         .db(move |conn| Ok(queries::revoke_session(conn, session)?))
         .await
+}
+
+/// Opens a console session for a verified account: the cookie's secret
+/// (returned) and the session it stands for. It lasts a working day.
+pub async fn open_console_session(state: &AppState, account: &AccountRow) -> AppResult<String> {
+    let secret = tokens::generate();
+    let digest = tokens::digest(&secret);
+    let account_id = account.id;
+    state
+        .write(move |conn| {
+            Ok(queries::create_console_session(
+                conn,
+                account_id,
+                Utc::now().naive_utc() + Duration::hours(12),
+                &digest,
+            )?)
+        })
+        .await?;
+    tracing::info!(account_id = %account.id, "console login succeeded");
+    Ok(secret)
 }

@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::queries::{self, AccountChanges};
+use super::queries::{self};
 use super::types::{ChangeOwnPassword, StaffAccount};
-use crate::auth::{PendingCaller, password, queries as auth_queries};
+use crate::auth::PendingCaller;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::organisations::{self, Organisation};
-use crate::state::{AppState, blocking};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(me).service(change_own_password);
@@ -68,48 +68,8 @@ async fn change_own_password(
     caller: PendingCaller,
     body: ApiJson<ChangeOwnPassword>,
 ) -> AppResult<HttpResponse> {
-    let caller = caller.0;
     let req = body.0;
-    let account = state
-        .db(move |conn| {
-            Ok(queries::find(
-                conn,
-                caller.organisation_id,
-                caller.account_id,
-            )?)
-        })
-        .await?
-        .ok_or_else(|| AppError::not_found("staff account"))?;
-    let new = password::NewPassword::parse(&req.new_password, &account.email)
-        .map_err(|m| AppError::invalid_field("new_password", m))?;
-    let stored = account.password_hash.clone();
-    let current = req.current_password;
-    let hash = blocking(move || {
-        if !password::verify(&current, Some(&stored)) {
-            return Err(AppError::invalid_field("current_password", "is incorrect"));
-        }
-        Ok(password::hash(&new)?)
-    })
-    .await??;
-    state
-        .write(move |conn| {
-            let changes = AccountChanges {
-                password_hash: Some(&hash),
-                must_change_password: Some(false),
-                ..Default::default()
-            };
-            queries::update(conn, caller.organisation_id, caller.account_id, changes)?;
-            auth_queries::revoke_sessions_of(conn, caller.account_id, Some(caller.session_id))?;
-            crate::audit::record(
-                conn,
-                &caller,
-                "staff.password_change",
-                "staff_account",
-                caller.account_id.to_string(),
-                "changed own password; other sessions revoked",
-            )?;
-            Ok(())
-        })
+    super::service::change_own_password(&state, caller.0, req.current_password, req.new_password)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -150,3 +150,59 @@ pub fn change(
     )?;
     Ok(row)
 }
+
+/// Changes one's own password (the current one must be right); other
+/// sessions of the account are revoked, this one stays. Shared by the API
+/// (`POST /me/password`) and the console.
+pub async fn change_own_password(
+    state: &crate::state::AppState,
+    caller: crate::auth::Caller,
+    current_password: secrecy::SecretString,
+    new_password: secrecy::SecretString,
+) -> AppResult<()> {
+    use super::queries::{self, AccountChanges};
+    use crate::auth::{password, queries as auth_queries};
+    use crate::state::blocking;
+    let account = state
+        .db(move |conn| {
+            Ok(queries::find(
+                conn,
+                caller.organisation_id,
+                caller.account_id,
+            )?)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found("staff account"))?;
+    let new = password::NewPassword::parse(&new_password, &account.email)
+        .map_err(|m| AppError::invalid_field("new_password", m))?;
+    let stored = account.password_hash.clone();
+    let current = current_password;
+    let hash = blocking(move || {
+        if !password::verify(&current, Some(&stored)) {
+            return Err(AppError::invalid_field("current_password", "is incorrect"));
+        }
+        Ok(password::hash(&new)?)
+    })
+    .await??;
+    state
+        .write(move |conn| {
+            let changes = AccountChanges {
+                password_hash: Some(&hash),
+                must_change_password: Some(false),
+                ..Default::default()
+            };
+            queries::update(conn, caller.organisation_id, caller.account_id, changes)?;
+            auth_queries::revoke_sessions_of(conn, caller.account_id, Some(caller.session_id))?;
+            crate::audit::record(
+                conn,
+                &caller,
+                "staff.password_change",
+                "staff_account",
+                caller.account_id.to_string(),
+                "changed own password; other sessions revoked",
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}

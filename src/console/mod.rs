@@ -1,0 +1,221 @@
+//! The staff console: server-rendered pages (askama templates under
+//! `templates/console/`) with htmx for partial updates, served at `/` by the
+//! same binary; the JSON API stays under `/api`. Handlers call the same
+//! service functions as the API's; no rule lives here.
+//!
+//! Sessions: logging in opens an auth session (the same rows the API's
+//! tokens belong to) and sets an HttpOnly, SameSite=Strict cookie holding
+//! its secret (Secure in production). Every request looks the session up,
+//! so logout, deactivation and role changes apply at once. Every state
+//! change must carry the session's CSRF token in `X-CSRF-Token` (htmx sends
+//! it from `hx-headers` on `<body>`); the login form checks `Origin`. Pages
+//! carry a strict Content-Security-Policy (no inline script or style),
+//! `X-Frame-Options: DENY` and `Cache-Control: no-store`.
+
+pub mod assets;
+pub mod auth_pages;
+pub mod desk;
+pub mod session;
+pub mod tablet;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+pub use session::Staff;
+
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    assets::configure(cfg);
+    auth_pages::configure(cfg);
+    desk::configure(cfg);
+    tablet::configure(cfg);
+}
+
+/// What the base layout shows of the signed-in person.
+pub struct Page {
+    pub version: &'static str,
+    pub csrf: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+impl Page {
+    pub fn of(staff: &Staff) -> Page {
+        Page {
+            version: assets::css_version(),
+            csrf: staff.csrf.clone(),
+            name: staff.name.clone(),
+            role: match staff.caller.role {
+                crate::auth::Role::Admin => "管理者",
+                crate::auth::Role::Coordinator => "コーディネーター",
+                crate::auth::Role::Instructor => "講師",
+                crate::auth::Role::Volunteer => "ボランティア",
+            },
+        }
+    }
+}
+
+/// The headers every console page carries.
+pub fn secure(mut res: HttpResponse) -> HttpResponse {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Renders a template as a page or fragment.
+pub fn html(status: StatusCode, t: impl Template) -> Result<HttpResponse, ConsoleError> {
+    let body = t
+        .render()
+        .map_err(|e| ConsoleError::App(AppError::Internal(anyhow::anyhow!("template: {e}"))))?;
+    Ok(secure(
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+pub struct Message<'a> {
+    pub class: &'a str,
+    pub text: &'a str,
+}
+
+/// A short message fragment (`success`, `notice` or `error`).
+pub fn message(class: &str, text: &str) -> Result<HttpResponse, ConsoleError> {
+    html(StatusCode::OK, Message { class, text })
+}
+
+/// Tells htmx (or a plain browser) to go to `to`.
+pub fn redirect(to: &str) -> HttpResponse {
+    secure(
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, to))
+            .insert_header(("HX-Redirect", to))
+            .finish(),
+    )
+}
+
+/// Why a console request did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("not signed in")]
+    SignIn,
+    #[error("the password must be changed first")]
+    ChangePassword,
+    #[error("the CSRF token is missing or wrong")]
+    Csrf,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<diesel::result::Error> for ConsoleError {
+    fn from(e: diesel::result::Error) -> Self {
+        ConsoleError::App(e.into())
+    }
+}
+
+/// A client error in words staff understand (Japanese); the API's detail
+/// when there is no better wording.
+pub fn in_japanese(e: &AppError) -> String {
+    let AppError::Client(c) = e else {
+        return "うまくいきませんでした。少し待って、もう一度お試しください。".into();
+    };
+    let said = match c.code {
+        "session_full" => "満席です。キャンセル待ちもできません。",
+        "already_booked" => "この方は、この日程をもう予約しています。",
+        "no_loaner_available" => "貸出スマホに空きがありません。",
+        "not_eligible" | "eligibility_unknown" => {
+            "この講座の対象ではないか、生まれ年などの記録が足りません。"
+        }
+        "session_not_started" => "開始前は終了できません。",
+        "attendance_not_open" => "出席は、開始30分前から付けられます。",
+        "invalid_transition" | "invalid_state" => "この操作は、いまはできません。",
+        "booking_not_open" => "この日程は、まだ予約の受付前です。",
+        "booking_closed" => "この日程の予約受付は終わりました。",
+        "nothing_to_enrol" => "この講座には、これからの日程がありません。",
+        "overpayment" => "お支払いいただく額を超えています。",
+        "validation_failed" => "入力に足りないところがあります。",
+        "invalid_credentials" => "メールアドレスかパスワードがちがいます。",
+        "too_many_attempts" => "失敗が続いたため、しばらくログインできません。",
+        "forbidden" | "not_your_session" => "この操作をする権限がありません。",
+        "not_found" => "見つかりませんでした。",
+        _ => "",
+    };
+    let fields: Vec<String> = c
+        .errors
+        .iter()
+        .map(|f| format!("{}：{}", f.field, f.message))
+        .collect();
+    match (said.is_empty(), fields.is_empty()) {
+        (true, _) => c.detail.clone(),
+        (false, true) => said.to_owned(),
+        (false, false) => format!("{said}（{}）", fields.join("、")),
+    }
+}
+
+impl actix_web::ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignIn | ConsoleError::ChangePassword => StatusCode::SEE_OTHER,
+            ConsoleError::Csrf => StatusCode::FORBIDDEN,
+            ConsoleError::App(e) => actix_web::ResponseError::status_code(e),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ConsoleError::SignIn => redirect("/login"),
+            ConsoleError::ChangePassword => redirect("/password"),
+            ConsoleError::Csrf => secure(
+                HttpResponse::Forbidden()
+                    .content_type("text/html; charset=utf-8")
+                    .body("<p>画面を開きなおしてから、もう一度お試しください（確認用の情報がありません）。</p>"),
+            ),
+            ConsoleError::App(e @ AppError::Client(_)) => {
+                // Shown where the form put its result; htmx swaps 200s.
+                let text = in_japanese(e);
+                let body = Message {
+                    class: "error",
+                    text: &text,
+                }
+                .render()
+                .unwrap_or_default();
+                secure(
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(body),
+                )
+            }
+            ConsoleError::App(e) => {
+                tracing::error!(error = %e, "console request failed");
+                secure(
+                    HttpResponse::InternalServerError()
+                        .content_type("text/html; charset=utf-8")
+                        .body("<p class=\"error\">うまくいきませんでした。少し待って、もう一度お試しください。</p>"),
+                )
+            }
+        }
+    }
+}
+
+pub type ConsoleResult = Result<HttpResponse, ConsoleError>;
