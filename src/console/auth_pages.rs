@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::session::{self, PendingStaff};
-use super::{ConsoleError, ConsoleResult, Page, html, message, redirect};
+use super::{ConsoleError, ConsoleResult, Page, html, hx_redirect, message, redirect};
 use crate::auth::service::LoginRequest;
 use crate::state::AppState;
 
@@ -105,7 +105,7 @@ async fn login(
 async fn logout(state: web::Data<AppState>, staff: PendingStaff) -> ConsoleResult {
     crate::auth::service::logout(&state, staff.0.caller.session_id).await?;
     let production = state.settings.env == crate::config::Environment::Production;
-    let mut res = redirect("/login");
+    let mut res = hx_redirect("/login");
     res.add_cookie(&session::removal(production))
         .map_err(|e| ConsoleError::App(crate::error::AppError::Internal(e.into())))?;
     Ok(res)
@@ -146,7 +146,7 @@ async fn change_password(
     )
     .await
     {
-        Ok(()) => Ok(redirect("/")),
+        Ok(()) => Ok(hx_redirect("/")),
         Err(e @ crate::error::AppError::Client(_)) => message("error", &password_message(&e)),
         Err(e) => Err(e.into()),
     }

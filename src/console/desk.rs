@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ConsoleError, ConsoleResult, Page, Staff, html, message, redirect};
+use super::{ConsoleError, ConsoleResult, Page, Staff, html, hx_redirect, message, redirect};
 use crate::auth::WRITERS;
 use crate::bookings::types::{BookingStatus, Channel, NewBooking};
 use crate::db::{BookingId, CourseId, DbConnection, ResidentId, SeriesId, SessionId, VenueId};
@@ -662,7 +662,7 @@ async fn new_resident(
         })
         .await;
     match done {
-        Ok(row) => Ok(redirect(&format!("/residents/{}", row.id))),
+        Ok(row) => Ok(hx_redirect(&format!("/residents/{}", row.id))),
         Err(AppError::Client(c)) if c.code == "possible_duplicate" => {
             let rows = c
                 .extensions

@@ -75,7 +75,7 @@ pub fn secure(mut res: HttpResponse) -> HttpResponse {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -105,13 +105,23 @@ pub fn message(class: &str, text: &str) -> Result<HttpResponse, ConsoleError> {
     html(StatusCode::OK, Message { class, text })
 }
 
-/// Tells htmx (or a plain browser) to go to `to`.
+/// Sends a plain browser (a normal form post, a page) to `to`.
 pub fn redirect(to: &str) -> HttpResponse {
     secure(
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, to))
-            .insert_header(("HX-Redirect", to))
             .finish(),
+    )
+}
+
+/// Sends the page to `to` after an htmx request (a redirect would be
+/// followed inside the request and swapped into the page).
+pub fn hx_redirect(to: &str) -> HttpResponse {
+    secure(
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", to))
+            .content_type("text/html; charset=utf-8")
+            .body(format!("<a href=\"{to}\">つづける</a>")),
     )
 }
 

@@ -10,6 +10,7 @@ mod bookings;
 mod calendar;
 mod cli;
 mod concurrency;
+mod console;
 mod enrolments;
 mod errors;
 mod health;

@@ -1,0 +1,445 @@
+//! The staff console in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), driven over WebDriver: what a person sees and does.
+//! One chromedriver serves the whole test binary; each test opens its own
+//! browser session against its own app, one at a time. Each test saves a
+//! screenshot of its screen to `docs/console/`.
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, Db, TestApp, db_tests, spawn_app};
+
+/// The chromedriver of this test binary: started once, from a thread that
+/// lives as long as the process, so the kernel stops it with us.
+fn chromedriver() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::os::unix::process::CommandExt;
+            let mut command = Command::new("chromedriver");
+            command
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            // SAFETY: prctl is async-signal-safe; it only sets a flag.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            let child = command
+                .spawn()
+                .expect("chromedriver not found: install Debian's chromium and chromium-driver (.ci/run does)");
+            tx.send(()).unwrap();
+            let _keep = child;
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv().unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        port
+    })
+}
+
+/// Browser tests take turns: two cores, one Chromium at a time.
+async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn open(app: &TestApp, width: u32, height: u32) -> Browser {
+        let port = chromedriver();
+        // Both rustls back-ends are in the test build: choose one.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                            "--lang=ja", format!("--window-size={width},{height}")]}),
+        );
+        let client = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        client.set_window_size(width, height).await.ok();
+        Browser {
+            client,
+            base: app.address.clone(),
+        }
+    }
+
+    pub async fn go(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        e.clear().await.ok();
+        e.send_keys(text).await.unwrap();
+    }
+
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} not found: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    /// Waits until the page's text contains `text`; the page text.
+    pub async fn sees(&self, text: &str) -> String {
+        for _ in 0..100 {
+            if let Ok(body) = self.client.find(Locator::Css("body")).await
+                && let Ok(t) = body.text().await
+                && t.contains(text)
+            {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let t = self
+            .client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        panic!("{text:?} never appeared on the page:\n{t}");
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/console");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn login(&self, email: &str, password: &str) {
+        self.go("/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("button[type=submit]").await;
+    }
+
+    /// Logs in and waits until the console is shown.
+    pub async fn login_ok(&self, email: &str, password: &str) {
+        self.login(email, password).await;
+        self.sees("ログアウト").await;
+    }
+
+    pub async fn close(self) {
+        self.client.close().await.ok();
+    }
+}
+
+async fn resident(app: &TestApp, family: &str, kana: &str, phone: &str) -> String {
+    app.post_ok(
+        "/api/v1/residents",
+        &app.admin_token,
+        &json!({"family_name": family, "given_name": "花子", "family_name_kana": kana, "given_name_kana": "はなこ",
+                "phone": phone, "birth_year": 1948, "confirm_new_person": true}),
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn a_new_colleague_logs_in_and_chooses_a_password(db: Db) {
+    let app = spawn_app(db).await;
+    let account = app.create_staff("sato@kita.example", "coordinator").await;
+    {
+        use madoguchi::db::schema::staff_accounts;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(
+            staff_accounts::table.filter(staff_accounts::id.eq(account["id"].as_str().unwrap())),
+        )
+        .set(staff_accounts::must_change_password.eq(true))
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 768).await;
+    b.go("/").await;
+    assert_eq!(b.path().await, "/login", "signed out: the login page");
+    b.login("sato@kita.example", "wrong password!!").await;
+    b.sees("メールアドレスかパスワードがちがいます").await;
+    b.login("sato@kita.example", crate::helpers::STAFF_PASSWORD)
+        .await;
+    b.sees("新しいパスワードを決めてください").await;
+    b.screenshot("password").await;
+    // Anything else waits until the password is chosen.
+    b.go("/").await;
+    assert_eq!(b.path().await, "/password");
+    b.fill("#current", crate::helpers::STAFF_PASSWORD).await;
+    b.fill("#new", "short").await;
+    b.click("form[hx-post='/password'] button").await;
+    b.sees("新しいパスワードを決めなおしてください").await;
+    b.fill("#new", "a much longer password 2026").await;
+    b.click("form[hx-post='/password'] button").await;
+    b.sees("名前・カナ・電話番号・予約番号").await;
+    assert_eq!(b.path().await, "/");
+    let res = app
+        .login("sato@kita.example", "a much longer password 2026")
+        .await;
+    assert_eq!(res.status(), 200, "the new password works for the API too");
+    // Logging out ends the session at once.
+    b.click("header form button").await;
+    b.sees("ログイン").await;
+    b.go("/").await;
+    assert_eq!(b.path().await, "/login");
+    b.close().await;
+}
+
+async fn the_phone_desk_finds_registers_books_and_cancels(db: Db) {
+    let app = spawn_app(db).await;
+    let yamada = resident(&app, "山田", "やまだ", "090-1234-5678").await;
+    let session = app.session_ok(1, json!({})).await;
+    let other = resident(&app, "鈴木", "すずき", "090-2222-3333").await;
+    app.book_ok(&session, &other).await;
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 768).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.sees("電話受付").await;
+
+    // Half-width katakana finds the resident stored in hiragana.
+    b.fill("#q", "ﾔﾏﾀﾞ").await;
+    b.sees("山田 花子").await;
+    b.screenshot("desk-search").await;
+    b.click(&format!("a[href='/residents/{yamada}']")).await;
+    b.sees("これからの予約").await;
+
+    // The session is full: the booking joins the waitlist, with its place.
+    b.click("form[hx-post$='/book'] button[type=submit]").await;
+    let text = b.sees("キャンセル待ち（1番目）").await;
+    assert!(text.contains("予約番号"));
+    b.screenshot("resident-booked").await;
+
+    // 鈴木's booking is cancelled from her page: 山田 is promoted, and the
+    // coordinator is told whom to call.
+    b.go(&format!("/residents/{other}")).await;
+    b.fill("input[name=reason]", "体調不良").await;
+    b.click("form[hx-post$='/cancel'] button").await;
+    b.sees("山田 花子").await;
+    b.sees("繰り上がりました").await;
+    let booking = &app
+        .get_ok(
+            &format!("/api/v1/residents/{yamada}/bookings"),
+            &app.admin_token,
+        )
+        .await[0];
+    assert_eq!(booking["status"], "confirmed");
+
+    // A new resident with the same phone: the duplicate is shown first.
+    b.go("/residents/new").await;
+    b.fill("#family", "山田").await;
+    b.fill("#given", "花").await;
+    b.fill("#family_kana", "やまだ").await;
+    b.fill("#given_kana", "はな").await;
+    b.fill("#phone", "09012345678").await;
+    b.click("#new-form button[type=submit]").await;
+    b.sees("同じ方かもしれません").await;
+    b.screenshot("new-resident-duplicate").await;
+    b.click("#new-result button").await;
+    b.sees("これからの予約").await;
+    assert!(b.path().await.starts_with("/residents/"));
+    let found = app
+        .get_ok("/api/v1/residents?q=0901234", &app.admin_token)
+        .await;
+    assert_eq!(
+        found["items"].as_array().unwrap().len(),
+        2,
+        "registered as someone new"
+    );
+    b.close().await;
+}
+
+async fn the_tablet_marks_attendance_and_closes_only_after_the_start(db: Db) {
+    let app = spawn_app(db).await;
+    let session = app.session_ok(10, json!({})).await;
+    let r = resident(&app, "高橋", "たかはし", "090-4444-5555").await;
+    app.book_ok(&session, &r).await;
+    let _turn = turn().await;
+    let b = Browser::open(&app, 800, 1280).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.go(&format!("/sessions/{session}/roster")).await;
+    b.sees("高橋 花子").await;
+    // Before the start: closing is not offered, and forcing it is refused.
+    b.sees("開始前は終了できません").await;
+    assert!(
+        b.find("button[disabled]")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("教室を終了する")
+    );
+
+    // Ten minutes before: attendance is open.
+    app.set_session_start(&session, chrono::Duration::minutes(10));
+    b.go(&format!("/sessions/{session}/roster")).await;
+    b.click("button[hx-vals*='\"present\"']").await;
+    b.sees("（出席）").await;
+    b.screenshot("tablet-roster").await;
+    let roster = app
+        .get_ok(
+            &format!("/api/v1/sessions/{session}/roster"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(roster["confirmed"][0]["attendance"], "present");
+    b.sees("開始前は終了できません").await;
+    b.close().await;
+}
+
+async fn a_forged_form_without_the_csrf_token_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let session = app.session_ok(10, json!({})).await;
+    let r = resident(&app, "伊藤", "いとう", "090-6666-7777").await;
+    // Log in as a browser would, keeping the cookie.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", app.admin_email.as_str()),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("madoguchi_session="))
+        .expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let page = client
+        .get(app.url("/"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split("\"X-CSRF-Token\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf token in the page")
+        .to_owned();
+
+    // The forged form: the cookie rides along, the token does not.
+    let book = |token: Option<String>| {
+        let mut req = client
+            .post(app.url(&format!("/residents/{r}/book")))
+            .header("cookie", &pair)
+            .form(&[("session_id", session.as_str()), ("channel", "phone")]);
+        if let Some(t) = token {
+            req = req.header("x-csrf-token", t);
+        }
+        req.send()
+    };
+    assert_eq!(book(None).await.unwrap().status(), 403);
+    assert_eq!(book(Some("forged".into())).await.unwrap().status(), 403);
+    let none: Value = app
+        .get_ok(&format!("/api/v1/residents/{r}/bookings"), &app.admin_token)
+        .await;
+    assert_eq!(none.as_array().unwrap().len(), 0, "nothing was booked");
+    let ok = book(Some(csrf)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("予約番号"));
+    // A login posted from another site is refused.
+    let res = client
+        .post(app.url("/login"))
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("email", app.admin_email.as_str()),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // The console is not part of the API document.
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| p.starts_with("/api/") || p.starts_with("/health/")),
+        "{paths:?}"
+    );
+}
+
+db_tests!(
+    a_new_colleague_logs_in_and_chooses_a_password,
+    the_phone_desk_finds_registers_books_and_cancels,
+    the_tablet_marks_attendance_and_closes_only_after_the_start,
+    a_forged_form_without_the_csrf_token_is_refused,
+);
