@@ -62,7 +62,7 @@ pub struct Found {
     pub extra: String,
 }
 
-fn found(r: &ResidentRow) -> Found {
+pub fn found(r: &ResidentRow) -> Found {
     let mut extra = Vec::new();
     if let Some(y) = r.birth_year {
         extra.push(format!("{y}年生"));
@@ -369,55 +369,6 @@ struct Booked {
     fee: i32,
 }
 
-/// How each character of a reference is read aloud.
-pub fn reading(reference: &str) -> String {
-    let read = |c: char| -> String {
-        match c {
-            '0' => "ゼロ".into(),
-            '1' => "いち".into(),
-            '2' => "に".into(),
-            '3' => "さん".into(),
-            '4' => "よん".into(),
-            '5' => "ご".into(),
-            '6' => "ろく".into(),
-            '7' => "なな".into(),
-            '8' => "はち".into(),
-            '9' => "きゅう".into(),
-            'A' => "エー".into(),
-            'B' => "ビー".into(),
-            'C' => "シー".into(),
-            'D' => "ディー".into(),
-            'E' => "イー".into(),
-            'F' => "エフ".into(),
-            'G' => "ジー".into(),
-            'H' => "エイチ".into(),
-            'J' => "ジェー".into(),
-            'K' => "ケー".into(),
-            'L' => "エル".into(),
-            'M' => "エム".into(),
-            'N' => "エヌ".into(),
-            'P' => "ピー".into(),
-            'Q' => "キュー".into(),
-            'R' => "アール".into(),
-            'S' => "エス".into(),
-            'T' => "ティー".into(),
-            'U' => "ユー".into(),
-            'V' => "ブイ".into(),
-            'W' => "ダブリュー".into(),
-            'X' => "エックス".into(),
-            'Y' => "ワイ".into(),
-            'Z' => "ゼット".into(),
-            other => other.to_string(),
-        }
-    };
-    let chars: Vec<char> = reference.chars().collect();
-    chars
-        .chunks(3)
-        .map(|part| part.iter().map(|c| read(*c)).collect::<Vec<_>>().join("・"))
-        .collect::<Vec<_>>()
-        .join(" ／ ")
-}
-
 #[derive(Deserialize)]
 struct BookForm {
     session_id: Uuid,
@@ -473,7 +424,7 @@ async fn book(
                 position: position.unwrap_or(0),
                 loaner,
                 reference: letters::spaced(&row.reference),
-                reading: reading(&row.reference),
+                reading: letters::reading(&row.reference),
                 fee: row.fee_due_yen,
             },
         ),

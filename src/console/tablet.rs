@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ConsoleError, ConsoleResult, Page, Staff, html, message};
+use super::{ConsoleResult, Page, Staff, html, message};
 use crate::bookings::types::{Attendance, AttendanceMark, BookingStatus};
 use crate::db::{BookingId, SessionId};
 use crate::error::AppError;
@@ -21,6 +21,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sessions/{id}/attendance", web::post().to(mark))
         .route("/sessions/{id}/fee", web::post().to(take_fee))
         .route("/sessions/{id}/walk-in", web::post().to(walk_in))
+        .route(
+            "/sessions/{id}/walk-in/search",
+            web::post().to(walk_in_search),
+        )
+        .route("/sessions/{id}/lend", web::post().to(lend))
+        .route("/sessions/{id}/return", web::post().to(take_back))
         .route(
             "/sessions/{id}/close/confirm",
             web::post().to(close_confirm),
@@ -104,6 +110,11 @@ pub struct Person {
     pub walk_in: bool,
     pub due: i64,
     pub buttons: Vec<MarkButton>,
+    /// Asked for a loaner phone (or one is reserved): the lend form shows.
+    pub wants_loaner: bool,
+    /// The asset tag of the phone out on loan for this booking, if any.
+    pub lent_tag: String,
+    pub loan_id: String,
 }
 
 pub struct SessionHead {
@@ -177,14 +188,23 @@ fn roster_of(
             BookingStatus::Confirmed => {
                 let (paid, refunded) = crate::fees::queries::booking_totals(conn, b.id)?;
                 let current = b.attendance.as_deref();
+                let loan = crate::devices::queries::open_loan_of_booking(conn, b.id)?;
+                let claim = loaners.get(&b.id.to_string()).map(String::as_str);
                 people.push(Person {
                     id: b.id,
                     name: r.display_name(),
                     mark: mark_word(current).to_owned(),
-                    loaner: matches!(
-                        loaners.get(&b.id.to_string()).map(String::as_str),
-                        Some("reserved" | "out")
-                    ),
+                    loaner: matches!(claim, Some("reserved" | "out")),
+                    wants_loaner: b.needs_loaner
+                        || matches!(claim, Some("reserved" | "waitlisted")),
+                    lent_tag: loan
+                        .as_ref()
+                        .map(|(_, tag)| tag.clone())
+                        .unwrap_or_default(),
+                    loan_id: loan
+                        .as_ref()
+                        .map(|(l, _)| l.id.to_string())
+                        .unwrap_or_default(),
                     walk_in: b.channel == crate::bookings::types::Channel::WalkIn,
                     due: (i64::from(b.fee_due_yen) - paid + refunded).max(0),
                     buttons: [("present", "出席"), ("late", "遅刻"), ("absent", "欠席")]
@@ -356,10 +376,11 @@ async fn take_fee(
 
 #[derive(Deserialize)]
 struct WalkInForm {
-    family_name: String,
-    given_name: String,
-    family_name_kana: String,
-    given_name_kana: String,
+    resident_id: Option<Uuid>,
+    family_name: Option<String>,
+    given_name: Option<String>,
+    family_name_kana: Option<String>,
+    given_name_kana: Option<String>,
 }
 
 async fn walk_in(
@@ -370,16 +391,21 @@ async fn walk_in(
 ) -> ConsoleResult {
     let id = SessionId(id.into_inner());
     let f = form.into_inner();
-    let input = crate::residents::types::ResidentInput {
-        family_name: Some(f.family_name),
-        given_name: Some(f.given_name),
-        family_name_kana: Some(f.family_name_kana),
-        given_name_kana: Some(f.given_name_kana),
-        ..Default::default()
-    };
-    let changes = match input.parse(true) {
-        Ok(c) => c,
-        Err(e) => return message("error", &super::in_japanese(&e)),
+    let who = match f.resident_id {
+        Some(r) => crate::bookings::service::WalkInWho::Registered(crate::db::ResidentId(r)),
+        None => {
+            let input = crate::residents::types::ResidentInput {
+                family_name: f.family_name,
+                given_name: f.given_name,
+                family_name_kana: f.family_name_kana,
+                given_name_kana: f.given_name_kana,
+                ..Default::default()
+            };
+            match input.parse(true) {
+                Ok(c) => crate::bookings::service::WalkInWho::New(Box::new(c)),
+                Err(e) => return message("error", &super::in_japanese(&e)),
+            }
+        }
     };
     let turnaround = state.settings.loaners.turnaround_minutes;
     change_then_roster(&state, &staff, id, move |conn, staff| {
@@ -387,7 +413,7 @@ async fn walk_in(
             conn,
             &staff.caller,
             id,
-            crate::bookings::service::WalkInWho::New(Box::new(changes)),
+            who,
             crate::bookings::service::WalkInLoaner {
                 needs_loaner: false,
                 if_none_free: None,
@@ -437,6 +463,119 @@ async fn close(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>) ->
     .await
 }
 
-/// Keeps `ConsoleError` in scope for handlers that only use `?`.
-#[allow(dead_code)]
-type _E = ConsoleError;
+#[derive(Template)]
+#[template(path = "console/walkin_results.html")]
+struct WalkInResults {
+    session: SessionId,
+    rows: Vec<super::desk::Found>,
+}
+
+#[derive(Deserialize)]
+struct SearchForm {
+    q: String,
+}
+
+/// Finds a registered resident to add as a walk-in (for those who may run
+/// the session; the term is posted, not put in a URL).
+async fn walk_in_search(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<SearchForm>,
+) -> ConsoleResult {
+    let session = SessionId(id.into_inner());
+    let q = form.into_inner().q.trim().to_owned();
+    let caller = staff.caller.clone();
+    let rows = state
+        .db(move |conn| {
+            crate::bookings::service::may_run(conn, &caller, session)?;
+            if q.is_empty() {
+                return Ok(Vec::new());
+            }
+            let filter = crate::residents::types::ResidentFilter {
+                q: Some(q),
+                district: None,
+                limit: None,
+                cursor: None,
+            };
+            Ok(crate::residents::queries::list(
+                conn,
+                caller.organisation_id,
+                &filter,
+                10,
+            )?)
+        })
+        .await?;
+    html(
+        StatusCode::OK,
+        WalkInResults {
+            session,
+            rows: rows.iter().map(super::desk::found).collect(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LendForm {
+    booking_id: Uuid,
+    asset_tag: String,
+}
+
+/// Lends a phone by its asset tag against the booking's reservation.
+async fn lend(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<LendForm>,
+) -> ConsoleResult {
+    let id = SessionId(id.into_inner());
+    let form = form.into_inner();
+    let turnaround = state.settings.loaners.turnaround_minutes;
+    change_then_roster(&state, &staff, id, move |conn, staff| {
+        let tag = form.asset_tag.trim().to_owned();
+        let device =
+            crate::devices::queries::find_by_tag(conn, staff.caller.organisation_id, &tag)?
+                .ok_or_else(|| {
+                    AppError::invalid_field(
+                        "asset_tag",
+                        format!("管理番号 {tag} の端末はありません"),
+                    )
+                })?;
+        let request = crate::devices::types::NewLoan {
+            device_id: device.id.0,
+            booking_id: Some(form.booking_id),
+            resident_id: None,
+            due_on: None,
+        };
+        crate::devices::service::lend(conn, &staff.caller, &request, turnaround)?;
+        Ok(format!("{tag} を貸し出しました。"))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReturnForm {
+    loan_id: Uuid,
+}
+
+/// Takes a phone back in good order.
+async fn take_back(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<ReturnForm>,
+) -> ConsoleResult {
+    let id = SessionId(id.into_inner());
+    let loan = crate::db::LoanId(form.into_inner().loan_id);
+    change_then_roster(&state, &staff, id, move |conn, staff| {
+        crate::devices::service::return_loan(
+            conn,
+            &staff.caller,
+            loan,
+            "good",
+            crate::devices::types::DeviceStatus::Available,
+        )?;
+        Ok("返却を受けました。".to_owned())
+    })
+    .await
+}

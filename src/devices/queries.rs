@@ -201,3 +201,31 @@ pub fn loans_of_device(conn: &mut DbConnection, device: DeviceId) -> QueryResult
         .order(loans::lent_at.asc())
         .load(conn)
 }
+
+/// A device of the organisation by its asset tag (as written on it).
+pub fn find_by_tag(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    tag: &str,
+) -> QueryResult<Option<DeviceRow>> {
+    devices::table
+        .filter(devices::organisation_id.eq(organisation))
+        .filter(devices::asset_tag.eq(tag))
+        .select(DeviceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The open loan of a booking, if a device is out for it.
+pub fn open_loan_of_booking(
+    conn: &mut DbConnection,
+    booking: crate::db::BookingId,
+) -> QueryResult<Option<(LoanRow, String)>> {
+    loans::table
+        .inner_join(devices::table)
+        .filter(loans::booking_id.eq(booking))
+        .filter(loans::returned_at.is_null())
+        .select((LoanRow::as_select(), devices::asset_tag))
+        .first(conn)
+        .optional()
+}

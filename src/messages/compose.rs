@@ -215,6 +215,7 @@ pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()>
     f.kind = note.kind.as_str().to_owned();
     f.resident = who.display_name();
     f.reference = letters::spaced(note.reference);
+    f.reading = letters::reading(note.reference);
     f.fee = note.fee_due;
     f.loaner = match note.loaner {
         "reserved" | "out" => "reserved".into(),

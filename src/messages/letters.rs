@@ -35,6 +35,8 @@ pub struct Facts {
     pub address: String,
     /// Spaced for reading: `K7M 4PX`.
     pub reference: String,
+    /// How to read it aloud: `ケー・なな・エム ／ よん・ピー・エックス`.
+    pub reading: String,
     pub fee: i32,
     /// `reserved`, `waiting` or empty.
     pub loaner: String,
@@ -69,6 +71,55 @@ pub fn spaced(reference: &str) -> String {
         .map(|c| c.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// How each character of a reference is read aloud.
+pub fn reading(reference: &str) -> String {
+    let read = |c: char| -> String {
+        match c {
+            '0' => "ゼロ".into(),
+            '1' => "いち".into(),
+            '2' => "に".into(),
+            '3' => "さん".into(),
+            '4' => "よん".into(),
+            '5' => "ご".into(),
+            '6' => "ろく".into(),
+            '7' => "なな".into(),
+            '8' => "はち".into(),
+            '9' => "きゅう".into(),
+            'A' => "エー".into(),
+            'B' => "ビー".into(),
+            'C' => "シー".into(),
+            'D' => "ディー".into(),
+            'E' => "イー".into(),
+            'F' => "エフ".into(),
+            'G' => "ジー".into(),
+            'H' => "エイチ".into(),
+            'J' => "ジェー".into(),
+            'K' => "ケー".into(),
+            'L' => "エル".into(),
+            'M' => "エム".into(),
+            'N' => "エヌ".into(),
+            'P' => "ピー".into(),
+            'Q' => "キュー".into(),
+            'R' => "アール".into(),
+            'S' => "エス".into(),
+            'T' => "ティー".into(),
+            'U' => "ユー".into(),
+            'V' => "ブイ".into(),
+            'W' => "ダブリュー".into(),
+            'X' => "エックス".into(),
+            'Y' => "ワイ".into(),
+            'Z' => "ゼット".into(),
+            other => other.to_string(),
+        }
+    };
+    let chars: Vec<char> = reference.chars().collect();
+    chars
+        .chunks(3)
+        .map(|part| part.iter().map(|c| read(*c)).collect::<Vec<_>>().join("・"))
+        .collect::<Vec<_>>()
+        .join(" ／ ")
 }
 
 macro_rules! templates {
@@ -172,6 +223,7 @@ mod tests {
             room: "第1会議室".into(),
             address: "北町1-2-3".into(),
             reference: spaced("K7M4PX"),
+            reading: reading("K7M4PX"),
             fee: 300,
             loaner: "reserved".into(),
             ..Default::default()
@@ -203,6 +255,7 @@ mod tests {
             "北公民館 第1会議室",
             "住所：北町1-2-3",
             "予約番号：K7M 4PX",
+            "ケー・なな・エム ／ よん・ピー・エックス",
             "参加費：300円",
             "貸出用のスマートフォンを用意しています",
             "電話：03-1234-5678",

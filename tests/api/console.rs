@@ -298,14 +298,34 @@ async fn the_phone_desk_finds_registers_books_and_cancels(db: Db) {
 async fn the_tablet_marks_attendance_and_closes_only_after_the_start(db: Db) {
     let app = spawn_app(db).await;
     let session = app.session_ok(10, json!({})).await;
+    let venue = app
+        .get_ok(&format!("/api/v1/sessions/{session}"), &app.admin_token)
+        .await["venue"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post_ok(
+        "/api/v1/devices",
+        &app.admin_token,
+        &json!({"asset_tag": "KITA-001", "kind": "smartphone", "os": "android", "model": "AQUOS wish4", "home_venue_id": venue}),
+        201,
+    )
+    .await;
     let r = resident(&app, "高橋", "たかはし", "090-4444-5555").await;
-    app.book_ok(&session, &r).await;
+    app.post_ok(
+        &format!("/api/v1/sessions/{session}/bookings"),
+        &app.admin_token,
+        &json!({"resident_id": r, "channel": "phone", "needs_loaner": true}),
+        201,
+    )
+    .await;
+    resident(&app, "渡辺", "わたなべ", "090-8888-9999").await;
     let _turn = turn().await;
     let b = Browser::open(&app, 800, 1280).await;
     b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
     b.go(&format!("/sessions/{session}/roster")).await;
     b.sees("高橋 花子").await;
-    // Before the start: closing is not offered, and forcing it is refused.
+    // Before the start: closing is not offered.
     b.sees("開始前は終了できません").await;
     assert!(
         b.find("button[disabled]")
@@ -321,7 +341,6 @@ async fn the_tablet_marks_attendance_and_closes_only_after_the_start(db: Db) {
     b.go(&format!("/sessions/{session}/roster")).await;
     b.click("button[hx-vals*='\"present\"']").await;
     b.sees("（出席）").await;
-    b.screenshot("tablet-roster").await;
     let roster = app
         .get_ok(
             &format!("/api/v1/sessions/{session}/roster"),
@@ -330,6 +349,35 @@ async fn the_tablet_marks_attendance_and_closes_only_after_the_start(db: Db) {
         .await;
     assert_eq!(roster["confirmed"][0]["attendance"], "present");
     b.sees("開始前は終了できません").await;
+
+    // The phone by its asset tag, the fee with its receipt number.
+    b.fill("input[name=asset_tag]", "KITA-001").await;
+    b.click("form[hx-post$='/lend'] button").await;
+    b.sees("KITA-001 貸出中").await;
+    b.click("button[hx-post$='/fee']").await;
+    let text = b.sees("領収書番号").await;
+    assert!(text.contains("300円を受け取りました"), "{text}");
+    b.sees("本日の入金 300円").await;
+    b.screenshot("tablet-roster").await;
+    b.click("button[hx-post$='/return']").await;
+    b.sees("返却を受けました").await;
+
+    // A walk-in found by search.
+    b.fill("#walkin-q", "わたなべ").await;
+    b.click("#walkin-results button").await;
+    b.sees("渡辺 花子 さんを当日参加で追加しました").await;
+
+    // After the start: closing says what it will record, then does it.
+    app.set_session_start(&session, chrono::Duration::minutes(-5));
+    b.go(&format!("/sessions/{session}/roster")).await;
+    b.click("#close-area button").await;
+    b.sees("0人が無断欠席になります").await;
+    b.click("button[hx-post$='/close']").await;
+    b.sees("教室を終了しました").await;
+    let s = app
+        .get_ok(&format!("/api/v1/sessions/{session}"), &app.admin_token)
+        .await;
+    assert_eq!(s["status"], "completed");
     b.close().await;
 }
 
