@@ -14,6 +14,7 @@
 
 pub mod assets;
 pub mod auth_pages;
+pub mod counter;
 pub mod desk;
 pub mod session;
 pub mod tablet;
@@ -30,6 +31,7 @@ use crate::error::AppError;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     assets::configure(cfg);
     auth_pages::configure(cfg);
+    counter::configure(cfg);
     desk::configure(cfg);
     tablet::configure(cfg);
 }

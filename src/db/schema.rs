@@ -79,6 +79,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    board_links (venue_id) {
+        venue_id -> Text,
+        organisation_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outbox_messages (id) {
         id -> Text,
         organisation_id -> Text,
@@ -654,6 +663,7 @@ diesel::joinable!(series -> venues (venue_id));
 diesel::joinable!(course_topics -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    board_links,
     outbox_messages,
     call_list_items,
     call_outcomes,

@@ -345,3 +345,38 @@ pub fn close_resolved_before(
     }
     Ok(ids)
 }
+
+/// Replaces the secret of a venue's board link (its digest).
+pub fn set_board_link(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    venue: VenueId,
+    token_hash: &str,
+) -> QueryResult<()> {
+    use crate::db::schema::board_links;
+    diesel::delete(board_links::table.filter(board_links::venue_id.eq(venue))).execute(conn)?;
+    diesel::insert_into(board_links::table)
+        .values((
+            board_links::venue_id.eq(venue),
+            board_links::organisation_id.eq(organisation),
+            board_links::token_hash.eq(token_hash),
+            board_links::created_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The organisation of a venue whose board link has this digest.
+pub fn board_owner(
+    conn: &mut DbConnection,
+    venue: VenueId,
+    token_hash: &str,
+) -> QueryResult<Option<OrganisationId>> {
+    use crate::db::schema::board_links;
+    board_links::table
+        .filter(board_links::venue_id.eq(venue))
+        .filter(board_links::token_hash.eq(token_hash))
+        .select(board_links::organisation_id)
+        .first(conn)
+        .optional()
+}

@@ -359,31 +359,7 @@ async fn call(
     let id = TicketId(id.into_inner());
     let ticket = state
         .write(move |conn| {
-            let row = service::find(conn, &caller, id)?;
-            if row.queue_number.is_none() || !row.status().is_open() {
-                return Err(AppError::conflict(
-                    "invalid_state",
-                    "only a waiting walk-in can be called",
-                ));
-            }
-            queries::update_from(
-                conn,
-                id,
-                row.status,
-                queries::TicketChanges {
-                    called_at: Some(Some(Utc::now().naive_utc())),
-                    ..Default::default()
-                },
-            )?;
-            queries::record_event(
-                conn,
-                id,
-                "note",
-                None,
-                None,
-                Some("called to the desk"),
-                Some(caller.account_id),
-            )?;
+            service::call(conn, &caller, id)?;
             let row = service::find(conn, &caller, id)?;
             sla::annotate(conn, caller.organisation_id, vec![row])?
                 .pop()

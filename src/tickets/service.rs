@@ -578,3 +578,59 @@ fn tell(
         },
     )
 }
+
+/// Calls a waiting walk-in to the desk (the waiting-room board shows it).
+pub fn call(conn: &mut DbConnection, caller: &Caller, id: TicketId) -> AppResult<TicketRow> {
+    let row = find(conn, caller, id)?;
+    if row.queue_number.is_none() || !row.status().is_open() {
+        return Err(AppError::conflict(
+            "invalid_state",
+            "only a waiting walk-in can be called",
+        ));
+    }
+    queries::update_from(
+        conn,
+        id,
+        row.status,
+        TicketChanges {
+            called_at: Some(Some(Utc::now().naive_utc())),
+            ..Default::default()
+        },
+    )?;
+    queries::record_event(
+        conn,
+        id,
+        "note",
+        None,
+        None,
+        Some("called to the desk"),
+        Some(caller.account_id),
+    )?;
+    find(conn, caller, id)
+}
+
+/// Calls the lowest number still waiting at a venue today; `None` when
+/// nobody waits.
+pub fn call_next(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    venue: VenueId,
+) -> AppResult<Option<TicketRow>> {
+    crate::venues::queries::find(conn, caller.organisation_id, venue)?
+        .ok_or_else(|| AppError::not_found("venue"))?;
+    let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+    let today = crate::calendar::today(tz);
+    let next = queries::queue_of(conn, caller.organisation_id, venue, today)?
+        .into_iter()
+        .filter(|t| {
+            t.called_at.is_none()
+                && t.status().is_open()
+                && t.status() != TicketStatus::WaitingOnResident
+                && t.status() != TicketStatus::InProgress
+        })
+        .min_by_key(|t| t.queue_number);
+    match next {
+        Some(t) => call(conn, caller, t.id).map(Some),
+        None => Ok(None),
+    }
+}

@@ -485,9 +485,195 @@ async fn a_forged_form_without_the_csrf_token_is_refused(db: Db) {
     );
 }
 
+/// The buttons of the ticket page's state section, as a person reads them.
+async fn move_buttons(b: &Browser) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in b
+        .client
+        .find_all(Locator::Css("button[hx-post$='/move']"))
+        .await
+        .unwrap()
+    {
+        out.push(e.text().await.unwrap());
+    }
+    out.sort();
+    out
+}
+
+/// Waits until the ticket page shows `word` as the state.
+async fn state_is(b: &Browser, word: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = b.client.find(Locator::Css("#ticket-status")).await
+            && e.text().await.is_ok_and(|t| t == word)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the ticket never became {word}");
+}
+
+async fn the_counter_numbers_visitors_calls_them_and_works_a_ticket(db: Db) {
+    let app = spawn_app(db).await;
+    let north = app
+        .post_ok(
+            "/api/v1/venues",
+            &app.admin_token,
+            &json!({"name": "大垣市情報工房", "default_capacity": 20}),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let south = app
+        .post_ok(
+            "/api/v1/venues",
+            &app.admin_token,
+            &json!({"name": "ソフトピア", "default_capacity": 20}),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+
+    // Visitors: 1 then 2 at one venue, 1 at the other.
+    let mut numbers = Vec::new();
+    for (venue, subject) in [
+        (&north, "写真の印刷"),
+        (&north, "LINEの登録"),
+        (&south, "マイナポータル"),
+    ] {
+        b.go("/counter").await;
+        b.find("#channel")
+            .await
+            .select_by_value("face_to_face")
+            .await
+            .unwrap();
+        b.find("#venue").await.select_by_value(venue).await.unwrap();
+        b.fill("#subject", subject).await;
+        b.click("form[hx-post='/counter/tickets'] button[type=submit]")
+            .await;
+        let text = b.sees("受付票を印刷する").await;
+        numbers.push(
+            b.find("#intake-result .reference")
+                .await
+                .text()
+                .await
+                .unwrap(),
+        );
+        assert!(text.contains("受付票を印刷する"));
+    }
+    assert_eq!(numbers, ["1", "2", "1"]);
+    b.screenshot("counter").await;
+
+    // The board: no login, no names; it shows the called number within
+    // two seconds of "call next" at the counter.
+    let link = {
+        b.click(&format!(
+            "button[hx-vals*='{north}'][hx-post='/counter/board-link']"
+        ))
+        .await;
+        let text = b.sees("/board/").await;
+        text.split_whitespace()
+            .find(|w| w.contains("/board/"))
+            .map(|w| {
+                w.trim_start_matches("このリンクをテレビのブラウザで開いてください：")
+                    .to_owned()
+            })
+            .unwrap()
+    };
+    let path = link[link.find("/board/").unwrap()..].to_owned();
+    let counter = b.client.window().await.unwrap();
+    let board = b.client.new_window(true).await.unwrap();
+    b.client
+        .switch_to_window(board.handle.clone())
+        .await
+        .unwrap();
+    b.go(&path).await;
+    let before = b.sees("次にお呼びする番号").await;
+    assert!(!before.contains("写真"), "no personal data on the board");
+    b.client.switch_to_window(counter).await.unwrap();
+    b.click(&format!(
+        "button[hx-vals*='{north}'][hx-post='/counter/call-next']"
+    ))
+    .await;
+    b.sees("受付番号 1 の方をお呼びしました").await;
+    b.client
+        .switch_to_window(board.handle.clone())
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let called = b
+            .client
+            .find_all(Locator::Css(".board-number"))
+            .await
+            .unwrap();
+        let mut texts = Vec::new();
+        for c in called {
+            texts.push(c.text().await.unwrap());
+        }
+        if texts == ["1"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "board still shows {texts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.screenshot("board").await;
+    // A wrong link shows nothing.
+    b.go(&format!("/board/{north}?token=wrong")).await;
+    assert!(!b.client.source().await.unwrap().contains("board-number"));
+    b.client.close_window().await.unwrap();
+    b.client
+        .switch_to_window(b.client.windows().await.unwrap().remove(0))
+        .await
+        .unwrap();
+
+    // A phone ticket through triage, assignment, reply and resolution,
+    // offered only the moves its state allows.
+    b.go("/counter").await;
+    b.find("#channel")
+        .await
+        .select_by_value("phone")
+        .await
+        .unwrap();
+    b.fill("#subject", "スマホの文字を大きくしたい").await;
+    b.click("form[hx-post='/counter/tickets'] button[type=submit]")
+        .await;
+    b.sees("相談の画面を開く").await;
+    b.click("#intake-result a[href^='/tickets/']").await;
+    b.sees("スマホの文字を大きくしたい").await;
+    assert_eq!(move_buttons(&b).await, ["取消", "振り分け済み"]);
+    b.click("button[hx-vals*='\"triaged\"']").await;
+    state_is(&b, "振り分け済み").await;
+    b.click("button[hx-post$='/take']").await;
+    state_is(&b, "担当決定").await;
+    assert_eq!(move_buttons(&b).await, ["対応中"]);
+    b.click("button[hx-vals*='\"in_progress\"']").await;
+    state_is(&b, "対応中").await;
+    b.fill("#body", "設定の「画面表示と明るさ」から変えられます。")
+        .await;
+    b.click("form[hx-post$='/notes'] button").await;
+    b.sees("返信：設定の").await;
+    b.click("button[hx-vals*='\"resolved\"']").await;
+    state_is(&b, "解決").await;
+    assert_eq!(move_buttons(&b).await, ["完了", "対応中"]);
+    b.screenshot("ticket").await;
+    b.close().await;
+}
+
 db_tests!(
     a_new_colleague_logs_in_and_chooses_a_password,
     the_phone_desk_finds_registers_books_and_cancels,
     the_tablet_marks_attendance_and_closes_only_after_the_start,
     a_forged_form_without_the_csrf_token_is_refused,
+    the_counter_numbers_visitors_calls_them_and_works_a_ticket,
 );
