@@ -12,6 +12,7 @@
 //! carry a strict Content-Security-Policy (no inline script or style),
 //! `X-Frame-Options: DENY` and `Cache-Control: no-store`.
 
+pub mod admin;
 pub mod assets;
 pub mod auth_pages;
 pub mod counter;
@@ -29,6 +30,7 @@ pub use session::Staff;
 use crate::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    admin::configure(cfg);
     assets::configure(cfg);
     auth_pages::configure(cfg);
     counter::configure(cfg);
@@ -42,6 +44,8 @@ pub struct Page {
     pub csrf: String,
     pub name: String,
     pub role: &'static str,
+    /// Admins and coordinators see the administration menu.
+    pub office: bool,
 }
 
 impl Page {
@@ -50,6 +54,7 @@ impl Page {
             version: assets::css_version(),
             csrf: staff.csrf.clone(),
             name: staff.name.clone(),
+            office: crate::auth::access::sees_everything(&staff.caller),
             role: match staff.caller.role {
                 crate::auth::Role::Admin => "管理者",
                 crate::auth::Role::Coordinator => "コーディネーター",
@@ -202,6 +207,11 @@ impl actix_web::ResponseError for ConsoleError {
                 HttpResponse::Forbidden()
                     .content_type("text/html; charset=utf-8")
                     .body("<p>画面を開きなおしてから、もう一度お試しください（確認用の情報がありません）。</p>"),
+            ),
+            ConsoleError::App(AppError::Client(c)) if c.status == StatusCode::FORBIDDEN => secure(
+                HttpResponse::Forbidden()
+                    .content_type("text/html; charset=utf-8")
+                    .body("<p class=\"error\" role=\"alert\">この画面を使う権限がありません。</p>"),
             ),
             ConsoleError::App(e @ AppError::Client(_)) => {
                 // Shown where the form put its result; htmx swaps 200s.

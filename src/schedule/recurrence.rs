@@ -27,10 +27,12 @@ pub struct Pattern {
 }
 
 /// A closure in local wall-clock time, `[starts, ends)`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Closure {
     pub starts: NaiveDateTime,
     pub ends: NaiveDateTime,
+    /// Why (e.g. 年末年始), for the preview of a series.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +127,19 @@ pub fn expand(
     through: NaiveDate,
     max: usize,
 ) -> Result<Vec<Occurrence>, RuleError> {
+    expand_noting(pattern, tz, closures, through, max, &mut Vec::new())
+}
+
+/// `expand`, noting each date the rule produced but the series skips, and
+/// why in words (`成人の日`, the closure's reason, `除外日`).
+pub fn expand_noting(
+    pattern: &Pattern,
+    tz: &chrono_tz::Tz,
+    closures: &[Closure],
+    through: NaiveDate,
+    max: usize,
+    skipped: &mut Vec<(NaiveDate, String)>,
+) -> Result<Vec<Occurrence>, RuleError> {
     if pattern.end_time <= pattern.start_time {
         return Err(RuleError::EndBeforeStart);
     }
@@ -152,13 +167,20 @@ pub fn expand(
         let date = start.date_naive();
         let local_start = date.and_time(pattern.start_time);
         let local_end = date.and_time(pattern.end_time);
-        if pattern.exception_dates.contains(&date)
-            || (pattern.skip_public_holidays && holidays.is_holiday(date))
-            || (pattern.skip_closures
-                && closures
-                    .iter()
-                    .any(|c| c.starts < local_end && local_start < c.ends))
+        if pattern.exception_dates.contains(&date) {
+            skipped.push((date, "除外日".to_owned()));
+            continue;
+        }
+        if pattern.skip_public_holidays && holidays.is_holiday(date) {
+            skipped.push((date, holidays.name(date).unwrap_or_else(|| "祝日".into())));
+            continue;
+        }
+        if pattern.skip_closures
+            && let Some(c) = closures
+                .iter()
+                .find(|c| c.starts < local_end && local_start < c.ends)
         {
+            skipped.push((date, format!("休館日（{}）", c.reason)));
             continue;
         }
         out.push(Occurrence {

@@ -350,6 +350,7 @@ pub fn closures_of(rows: &[ClosureRow]) -> Vec<Closure> {
         .map(|c| Closure {
             starts: c.starts_local,
             ends: c.ends_local,
+            reason: c.reason.clone(),
         })
         .collect()
 }
@@ -375,6 +376,40 @@ pub fn occurrences(
     };
     let closures = closures_of(&queries::closures_at(conn, ctx.organisation, row.venue_id)?);
     recurrence::expand(&pattern, &ctx.tz, &closures, through, ctx.max_sessions).map_err(rule_error)
+}
+
+/// What a series request would produce, without saving anything: the
+/// dates (up to its end, or a year ahead) and the dates skipped with why.
+pub fn preview_series(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    input: SeriesInput,
+) -> AppResult<(Vec<Occurrence>, Vec<(NaiveDate, String)>)> {
+    let (row, exceptions, _) = apply_series_input(conn, ctx, None, input)?;
+    let pattern = Pattern {
+        rrule: row.rrule.clone(),
+        starts_on: row.starts_on,
+        until: row.until_on,
+        count: row.occurrence_count.and_then(|c| u32::try_from(c).ok()),
+        start_time: row.start_time,
+        end_time: row.end_time,
+        exception_dates: exceptions,
+        skip_public_holidays: row.skip_public_holidays,
+        skip_closures: row.skip_closures,
+    };
+    let closures = closures_of(&queries::closures_at(conn, ctx.organisation, row.venue_id)?);
+    let through = row.until_on.unwrap_or(row.starts_on + Duration::days(366));
+    let mut skipped = Vec::new();
+    let dates = recurrence::expand_noting(
+        &pattern,
+        &ctx.tz,
+        &closures,
+        through,
+        ctx.max_sessions,
+        &mut skipped,
+    )
+    .map_err(rule_error)?;
+    Ok((dates, skipped))
 }
 
 fn booking_window(row: &SeriesRow, starts_at: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {

@@ -670,10 +670,99 @@ async fn the_counter_numbers_visitors_calls_them_and_works_a_ticket(db: Db) {
     b.close().await;
 }
 
+async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
+    let app = spawn_app(db).await;
+    app.venue_and_course().await;
+    // A volunteer is refused by the server, whatever the menu shows.
+    app.create_staff("vol@kita.example", "volunteer").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", "vol@kita.example"),
+            ("password", crate::helpers::STAFF_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let pair = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("madoguchi_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = client
+        .get(app.url("/admin/series/new"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    let desk = client
+        .get(app.url("/counter"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(desk.status(), 200, "the counter is theirs");
+    assert!(
+        !desk.text().await.unwrap().contains("/admin/"),
+        "no administration menu"
+    );
+
+    // The office previews a series: the holiday it skips is named.
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.go("/admin/series/new").await;
+    b.find("#weekday")
+        .await
+        .select_by_value("MO")
+        .await
+        .unwrap();
+    b.client
+        .execute(
+            "document.getElementById('starts_on').value = '2027-01-04';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // Four Mondays from 1/4; the rule's count includes the skipped holiday.
+    b.fill("#count", "4").await;
+    b.click("#series-form button[type=submit]").await;
+    let text = b.sees("1/11 成人の日").await;
+    for day in ["1月4日（月）", "1月18日（月）", "1月25日（月）"] {
+        assert!(text.contains(day), "{day} in {text}");
+    }
+    assert!(!text.contains("1月11日（月）"));
+    b.screenshot("series-preview").await;
+    let none = app.get_ok("/api/v1/series", &app.admin_token).await;
+    assert_eq!(
+        none["items"].as_array().unwrap().len(),
+        0,
+        "a preview saves nothing"
+    );
+    b.click("#series-form button[hx-post='/admin/series']")
+        .await;
+    b.sees("保存しました").await;
+    let saved = app.get_ok("/api/v1/series", &app.admin_token).await;
+    assert_eq!(saved["items"].as_array().unwrap().len(), 1);
+    b.close().await;
+}
+
 db_tests!(
     a_new_colleague_logs_in_and_chooses_a_password,
     the_phone_desk_finds_registers_books_and_cancels,
     the_tablet_marks_attendance_and_closes_only_after_the_start,
     a_forged_form_without_the_csrf_token_is_refused,
     the_counter_numbers_visitors_calls_them_and_works_a_ticket,
+    administration_is_for_the_office_and_previews_a_series,
 );
