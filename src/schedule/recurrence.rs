@@ -330,6 +330,7 @@ mod tests {
         let closure = Closure {
             starts: date(2026, 12, 29).and_time(time(0, 0)),
             ends: date(2027, 1, 4).and_time(time(0, 0)),
+            reason: "休館".into(),
         };
         let occ = expand(
             &p,
@@ -357,10 +358,12 @@ mod tests {
         let afternoon_off = Closure {
             starts: date(2026, 12, 2).and_time(time(13, 0)),
             ends: date(2026, 12, 2).and_time(time(17, 0)),
+            reason: "休館".into(),
         };
         let morning_off = Closure {
             starts: date(2026, 12, 3).and_time(time(9, 0)),
             ends: date(2026, 12, 3).and_time(time(12, 0)),
+            reason: "休館".into(),
         };
         let occ = expand(
             &p,

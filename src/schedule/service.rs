@@ -378,13 +378,16 @@ pub fn occurrences(
     recurrence::expand(&pattern, &ctx.tz, &closures, through, ctx.max_sessions).map_err(rule_error)
 }
 
+/// A date a rule produced that the series skips, and why.
+pub type Skipped = (NaiveDate, String);
+
 /// What a series request would produce, without saving anything: the
 /// dates (up to its end, or a year ahead) and the dates skipped with why.
 pub fn preview_series(
     conn: &mut DbConnection,
     ctx: &Context,
     input: SeriesInput,
-) -> AppResult<(Vec<Occurrence>, Vec<(NaiveDate, String)>)> {
+) -> AppResult<(Vec<Occurrence>, Vec<Skipped>)> {
     let (row, exceptions, _) = apply_series_input(conn, ctx, None, input)?;
     let pattern = Pattern {
         rrule: row.rrule.clone(),
