@@ -134,7 +134,7 @@ impl Api {
             .post(
                 "/api/v1/sessions",
                 &json!({"course_id": course, "venue_id": venue, "date": date, "start_time": "14:00",
-                        "capacity": capacity, "booking_opens_days_before": 400}),
+                        "capacity": capacity, "booking_opens_days_before": 366}),
             )
             .await;
         assert_eq!(status, 201, "{s}");
