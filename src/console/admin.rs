@@ -17,7 +17,9 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/series/new", web::get().to(series_page))
         .route("/admin/series/preview", web::post().to(preview))
-        .route("/admin/series", web::post().to(save));
+        .route("/admin/series", web::post().to(save))
+        .route("/admin/cash-sheet", web::get().to(cash_sheet))
+        .route("/admin/audit", web::get().to(audit));
 }
 
 /// The office only: a refusal from the server, not just a hidden menu.
@@ -208,4 +210,178 @@ async fn save(
         Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "console/cash_sheet.html")]
+struct CashSheet {
+    page: Page,
+    venues: Vec<(String, String, bool)>,
+    venue: String,
+    date: String,
+    day: String,
+    rows: Vec<(String, String, &'static str, i32)>,
+    paid: i64,
+    refunded: i64,
+    net: i64,
+}
+
+#[derive(Deserialize)]
+struct CashQuery {
+    venue_id: Option<String>,
+    date: Option<String>,
+}
+
+/// A venue's payments and refunds of a day, printable (the same rows as
+/// `GET /venues/{id}/cash-sheet`).
+async fn cash_sheet(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<CashQuery>,
+) -> ConsoleResult {
+    office(&staff)?;
+    let q = q.into_inner();
+    let chosen: Option<Uuid> = q.venue_id.as_deref().and_then(|v| v.parse().ok());
+    let date: Option<NaiveDate> = q.date.as_deref().and_then(|d| d.parse().ok());
+    let caller = staff.caller.clone();
+    let sheet = state
+        .db(move |conn| {
+            let org = caller.organisation_id;
+            let tz = crate::calendar::timezone(conn, org)?;
+            let date = date.unwrap_or_else(|| crate::calendar::today(tz));
+            let vf = crate::venues::types::VenueFilter {
+                active: None,
+                q: None,
+                limit: None,
+                cursor: None,
+            };
+            let all = crate::venues::queries::list(conn, org, &vf, 200)?;
+            let venue = chosen
+                .map(crate::db::VenueId)
+                .or_else(|| all.first().map(|v| v.id))
+                .ok_or_else(|| AppError::not_found("venue"))?;
+            let rows = crate::fees::service::cash_sheet_rows(conn, &caller, venue, date)?;
+            let (mut paid, mut refunded) = (0i64, 0i64);
+            let lines = rows
+                .into_iter()
+                .map(|(p, course, _)| {
+                    let refund = p.kind == "refund";
+                    if refund {
+                        refunded += i64::from(p.amount_yen);
+                    } else {
+                        paid += i64::from(p.amount_yen);
+                    }
+                    (
+                        p.receipt_number,
+                        course,
+                        if refund { "返金" } else { "入金" },
+                        p.amount_yen,
+                    )
+                })
+                .collect();
+            let name = all
+                .iter()
+                .find(|v| v.id == venue)
+                .map(|v| v.name.clone())
+                .unwrap_or_default();
+            Ok(CashSheet {
+                page: Page::of(&staff),
+                venues: all
+                    .iter()
+                    .map(|v| (v.id.to_string(), v.name.clone(), v.id == venue))
+                    .collect(),
+                venue: name,
+                date: date.to_string(),
+                day: super::desk::when_day(date),
+                rows: lines,
+                paid,
+                refunded,
+                net: paid - refunded,
+            })
+        })
+        .await?;
+    html(StatusCode::OK, sheet)
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct Audit {
+    page: Page,
+    action: String,
+    from: String,
+    rows: Vec<(String, String, String, String)>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    action: Option<String>,
+    from: Option<String>,
+}
+
+/// The audit log (admins, as in the API), newest first, with filters.
+async fn audit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<AuditQuery>,
+) -> ConsoleResult {
+    staff
+        .caller
+        .require(&[crate::auth::Role::Admin])
+        .map_err(ConsoleError::from)?;
+    let q = q.into_inner();
+    let action = q.action.unwrap_or_default().trim().to_owned();
+    let from_day: Option<NaiveDate> = q.from.as_deref().and_then(|d| d.parse().ok());
+    let caller = staff.caller.clone();
+    let filter_action = action.clone();
+    let rows = state
+        .db(move |conn| {
+            let org = caller.organisation_id;
+            let tz = crate::calendar::timezone(conn, org)?;
+            let mut filter = crate::audit::types::AuditFilter {
+                action: (!filter_action.is_empty()).then_some(filter_action),
+                from: from_day.map(crate::calendar::Instant::Day),
+                ..Default::default()
+            };
+            crate::calendar::instant::resolve(&mut filter.from, &mut filter.to, tz);
+            let mut names = std::collections::HashMap::new();
+            let mut out = Vec::new();
+            let mut found = crate::audit::queries::list(conn, org, &filter, 200)?;
+            found.reverse();
+            for r in found {
+                let who = match r.actor_id {
+                    Some(a) => {
+                        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(a) {
+                            let name = crate::staff::queries::find(conn, org, a)?
+                                .map(|s| s.name)
+                                .unwrap_or_default();
+                            e.insert(name);
+                        }
+                        names[&a].clone()
+                    }
+                    None => "システム".to_owned(),
+                };
+                let at = r.created_at.and_utc().with_timezone(&tz);
+                out.push((
+                    format!(
+                        "{} {}",
+                        super::desk::when_day(at.date_naive()),
+                        at.format("%H:%M")
+                    ),
+                    who,
+                    r.action,
+                    r.summary,
+                ));
+            }
+            Ok(out)
+        })
+        .await?;
+    html(
+        StatusCode::OK,
+        Audit {
+            page: Page::of(&staff),
+            action,
+            from: from_day.map(|d| d.to_string()).unwrap_or_default(),
+            rows,
+        },
+    )
 }

@@ -706,6 +706,15 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
+    for path in ["/admin/audit", "/admin/cash-sheet"] {
+        let refused = client
+            .get(app.url(path))
+            .header("cookie", &pair)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403, "{path}");
+    }
     let desk = client
         .get(app.url("/counter"))
         .header("cookie", &pair)
@@ -755,6 +764,12 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
     b.sees("保存しました").await;
     let saved = app.get_ok("/api/v1/series", &app.admin_token).await;
     assert_eq!(saved["items"].as_array().unwrap().len(), 1);
+    // The audit log shows who did it; the day's cash sheet prints.
+    b.go("/admin/audit").await;
+    b.sees("series.create").await;
+    b.sees("Admin").await;
+    b.go("/admin/cash-sheet").await;
+    b.sees("差し引き 0円").await;
     b.close().await;
 }
 
