@@ -19,7 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/series/preview", web::post().to(preview))
         .route("/admin/series", web::post().to(save))
         .route("/admin/cash-sheet", web::get().to(cash_sheet))
-        .route("/admin/audit", web::get().to(audit));
+        .route("/admin/audit", web::get().to(audit))
+        .route("/admin/staff", web::get().to(staff_page))
+        .route("/admin/staff/{id}/role", web::post().to(change_role));
 }
 
 /// The office only: a refusal from the server, not just a hidden menu.
@@ -384,4 +386,123 @@ async fn audit(
             rows,
         },
     )
+}
+
+pub struct StaffLine {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/staff.html")]
+struct StaffPage {
+    page: Page,
+    rows: Vec<StaffLine>,
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+const ROLES: [(&str, &str); 4] = [
+    ("admin", "管理者"),
+    ("coordinator", "コーディネーター"),
+    ("instructor", "講師"),
+    ("volunteer", "ボランティア"),
+];
+
+/// Staff accounts and their roles (admins).
+async fn staff_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
+    staff
+        .caller
+        .require(&[crate::auth::Role::Admin])
+        .map_err(ConsoleError::from)?;
+    let caller = staff.caller.clone();
+    let rows = state
+        .db(move |conn| {
+            let filter = crate::staff::types::StaffFilter {
+                role: None,
+                active: None,
+                q: None,
+                limit: None,
+                cursor: None,
+            };
+            Ok(crate::staff::queries::list(
+                conn,
+                caller.organisation_id,
+                &filter,
+                200,
+            )?)
+        })
+        .await?;
+    html(
+        StatusCode::OK,
+        StaffPage {
+            page: Page::of(&staff),
+            rows: rows
+                .into_iter()
+                .map(|r| StaffLine {
+                    id: r.id.to_string(),
+                    name: r.name,
+                    email: r.email,
+                    role: r.role,
+                    active: r.active,
+                })
+                .collect(),
+            roles: ROLES.to_vec(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+/// Changes a role; takes effect on the person's next request (the last
+/// admin cannot be demoted).
+async fn change_role(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<RoleForm>,
+) -> ConsoleResult {
+    staff
+        .caller
+        .require(&[crate::auth::Role::Admin])
+        .map_err(ConsoleError::from)?;
+    let role = form.into_inner().role;
+    let Some(&(value, label)) = ROLES.iter().find(|(v, _)| *v == role) else {
+        return message("error", "役割を選んでください。");
+    };
+    let target = crate::db::AccountId(id.into_inner());
+    let caller = staff.caller.clone();
+    let done = state
+        .write(move |conn| {
+            let changes = crate::staff::queries::AccountChanges {
+                role: Some(value),
+                ..Default::default()
+            };
+            crate::staff::service::change(
+                conn,
+                (caller.organisation_id, caller.account_id),
+                target,
+                changes,
+                "staff.update",
+                format!("role → {value}"),
+            )
+        })
+        .await;
+    match done {
+        Ok(row) => message(
+            "success",
+            &format!("{} さんを{label}にしました。", row.name),
+        ),
+        Err(AppError::Client(c)) if c.code == "last_admin" => message(
+            "error",
+            "最後の管理者です。先に別の方を管理者にしてください。",
+        ),
+        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
+        Err(e) => Err(e.into()),
+    }
 }

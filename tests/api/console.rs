@@ -674,7 +674,8 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
     let app = spawn_app(db).await;
     app.venue_and_course().await;
     // A volunteer is refused by the server, whatever the menu shows.
-    app.create_staff("vol@kita.example", "volunteer").await;
+    let vol = app.create_staff("vol@kita.example", "volunteer").await;
+    let vol_id = vol["id"].as_str().unwrap().to_owned();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -770,6 +771,21 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
     b.sees("Admin").await;
     b.go("/admin/cash-sheet").await;
     b.sees("差し引き 0円").await;
+    // A role change takes effect on the person's very next request.
+    b.go("/admin/staff").await;
+    b.find(&format!("#role-{vol_id}"))
+        .await
+        .select_by_value("coordinator")
+        .await
+        .unwrap();
+    b.sees("コーディネーターにしました").await;
+    let now = client
+        .get(app.url("/admin/series/new"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(now.status(), 200, "promoted at once");
     b.close().await;
 }
 
