@@ -93,6 +93,9 @@ struct Booker<'a> {
     if_no_loaner: Option<NoLoaner>,
     entered_by: AccountId,
     eligibility_override: Option<&'a str>,
+    /// Judge eligibility (when enrolling); sessions stored later for an
+    /// enrolment are not judged again.
+    judge_eligibility: bool,
     turnaround_minutes: i64,
 }
 
@@ -105,7 +108,9 @@ impl Booker<'_> {
             return Err(service::already_booked()
                 .with_extension("session_id", serde_json::json!(session.id)));
         }
-        service::check_eligibility(conn, &session, self.resident, self.eligibility_override)?;
+        if self.judge_eligibility {
+            service::check_eligibility(conn, &session, self.resident, self.eligibility_override)?;
+        }
         if !queries::take_seat(conn, session.id)? {
             return Err(AppError::conflict(
                 "session_full",
@@ -215,6 +220,7 @@ fn enrol_series(
         if_no_loaner: terms.if_no_loaner,
         entered_by: caller.account_id,
         eligibility_override: terms.override_eligibility_reason.as_deref(),
+        judge_eligibility: true,
         turnaround_minutes,
     };
     let mut booked = Vec::new();
@@ -577,7 +583,8 @@ fn keep_one(
         if_no_loaner: Some(asked.unwrap_or(NoLoaner::Waitlist)),
         entered_by: enrolment.entered_by,
         // The enrolment admitted them; its later sessions are not re-judged.
-        eligibility_override: Some("enrolled in the series"),
+        eligibility_override: None,
+        judge_eligibility: false,
         turnaround_minutes,
     };
     let mut notes = 0;
