@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{id}", web::get().to(ticket_page))
         .route("/tickets/{id}/move", web::post().to(move_ticket))
         .route("/tickets/{id}/take", web::post().to(take))
+        .route("/tickets/{id}/auto-assign", web::post().to(auto_assign))
         .route("/tickets/{id}/notes", web::post().to(note))
         .route("/board/{venue}", web::get().to(board))
         .route("/board/{venue}/numbers", web::get().to(board_numbers));
@@ -203,6 +204,8 @@ struct Queue {
 struct QueueQuery {
     view: Option<String>,
     status: Option<String>,
+    category: Option<String>,
+    channel: Option<String>,
 }
 
 async fn queue(
@@ -223,6 +226,8 @@ async fn queue(
             Some("all") => None,
             _ => Some("unassigned".into()),
         },
+        category: q.category.filter(|c| !c.is_empty()),
+        channel: q.channel.filter(|c| !c.is_empty()),
         limit: None,
         ..Default::default()
     };
@@ -490,6 +495,26 @@ async fn take(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>) -> 
         .await;
     match done {
         Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
+        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn auto_assign(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    let id = TicketId(id.into_inner());
+    let caller = staff.caller.clone();
+    let done = state
+        .write(move |conn| crate::tickets::duty::auto_assign(conn, &caller, id))
+        .await;
+    match done {
+        Ok(()) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
+        Err(AppError::Client(c)) if c.code == "no_volunteer_on_duty" => {
+            message("error", "いま当番で、この分類を担当できる方がいません。")
+        }
         Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }

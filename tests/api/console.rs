@@ -667,6 +667,25 @@ async fn the_counter_numbers_visitors_calls_them_and_works_a_ticket(db: Db) {
     state_is(&b, "解決").await;
     assert_eq!(move_buttons(&b).await, ["完了", "対応中"]);
     b.screenshot("ticket").await;
+    b.click("button[hx-post$='/auto-assign']").await;
+    b.sees("いま当番で、この分類を担当できる方がいません").await;
+
+    // The queues filter by channel.
+    b.go("/counter").await;
+    b.find("#view").await.select_by_value("all").await.unwrap();
+    b.sees("4件").await;
+    b.find("#qchannel")
+        .await
+        .select_by_value("fax")
+        .await
+        .unwrap();
+    b.sees("0件").await;
+    b.find("#qchannel")
+        .await
+        .select_by_value("phone")
+        .await
+        .unwrap();
+    b.sees("1件").await;
     b.close().await;
 }
 

@@ -148,7 +148,10 @@ async fn an_enrolment_books_sessions_stored_later_and_reports_what_it_cannot(db:
         let held = active_bookings(&app, who).await;
         assert_eq!(held.len(), 8, "enrolled in the whole course");
         assert!(held.iter().all(|b| b["status"] == "confirmed"));
-        assert!(held.iter().all(|b| b["eligibility_override_reason"].is_null()));
+        assert!(
+            held.iter()
+                .all(|b| b["eligibility_override_reason"].is_null())
+        );
     }
 
     // A third resident enrols, then the coordinator makes the course one
