@@ -171,7 +171,6 @@ async fn preview(
         .await;
     match done {
         Ok((dates, skipped)) => html(StatusCode::OK, Preview { dates, skipped }),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -209,7 +208,6 @@ async fn save(
                 kept: report.kept.iter().map(|k| k.reason.clone()).collect(),
             },
         ),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -502,7 +500,6 @@ async fn change_role(
             "error",
             "最後の管理者です。先に別の方を管理者にしてください。",
         ),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }

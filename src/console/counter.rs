@@ -179,7 +179,6 @@ async fn intake(
                 number: row.queue_number.unwrap_or(0),
             },
         ),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -480,7 +479,6 @@ async fn move_ticket(
         .await;
     match done {
         Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -495,7 +493,6 @@ async fn take(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>) -> 
         .await;
     match done {
         Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -515,7 +512,6 @@ async fn auto_assign(
         Err(AppError::Client(c)) if c.code == "no_volunteer_on_duty" => {
             message("error", "いま当番で、この分類を担当できる方がいません。")
         }
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -541,7 +537,6 @@ async fn note(
         .await;
     match done {
         Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }

@@ -151,7 +151,6 @@ async fn search(
                 rows: rows.iter().map(found).collect(),
             },
         ),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -428,7 +427,6 @@ async fn book(
                 fee: row.fee_due_yen,
             },
         ),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -472,7 +470,6 @@ async fn enrol(
             "error",
             "満席の回があるため、申し込めませんでした。全部の回に席があるときだけ申し込めます（1回も予約していません）。",
         ),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -520,7 +517,6 @@ async fn cancel(
             ),
         ),
         Ok(None) => message("success", "取り消しました。"),
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -645,7 +641,6 @@ async fn new_resident(
                 .unwrap_or_default();
             html(StatusCode::OK, Duplicates { rows })
         }
-        Err(e @ AppError::Client(_)) => message("error", &super::in_japanese(&e)),
         Err(e) => Err(e.into()),
     }
 }

@@ -214,7 +214,8 @@ impl actix_web::ResponseError for ConsoleError {
                     .body("<p class=\"error\" role=\"alert\">この画面を使う権限がありません。</p>"),
             ),
             ConsoleError::App(e @ AppError::Client(_)) => {
-                // Shown where the form put its result; htmx swaps 200s.
+                // Shown where the form put its result (htmx swaps 200s):
+                // every handler's client errors end here, in Japanese.
                 let text = in_japanese(e);
                 let body = Message {
                     class: "error",

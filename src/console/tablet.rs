@@ -145,15 +145,9 @@ struct RosterBody {
 #[template(path = "console/roster.html")]
 struct Roster {
     page: Page,
-    s: SessionHead,
-    people: Vec<Person>,
-    waiting: Vec<String>,
-    present: usize,
-    loaners: usize,
-    collected: i64,
-    started: bool,
-    flash: String,
-    error: String,
+    title: String,
+    /// The rendered `RosterBody`, the part every roster action swaps.
+    body: String,
 }
 
 fn mark_word(mark: Option<&str>) -> &'static str {
@@ -263,19 +257,16 @@ async fn roster_page(
     let id = SessionId(id.into_inner());
     let who = staff.clone();
     let b = state.db(move |conn| roster_of(conn, &who, id)).await?;
+    let title = format!("{} {}（{}）", b.s.when, b.s.course, b.s.venue);
+    let body = b
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
     html(
         StatusCode::OK,
         Roster {
             page: Page::of(&staff),
-            s: b.s,
-            people: b.people,
-            waiting: b.waiting,
-            present: b.present,
-            loaners: b.loaners,
-            collected: b.collected,
-            started: b.started,
-            flash: b.flash,
-            error: b.error,
+            title,
+            body,
         },
     )
 }
