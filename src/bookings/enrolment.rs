@@ -513,6 +513,28 @@ fn fit(
     Ok(Fit::Seat)
 }
 
+/// An open entry of the conflict list.
+fn open_conflict_row(
+    enrolment: &EnrolmentRow,
+    session: SessionId,
+    code: &str,
+    detail: String,
+) -> ConflictRow {
+    ConflictRow {
+        id: EnrolmentConflictId::generate(),
+        organisation_id: enrolment.organisation_id,
+        enrolment_id: enrolment.id,
+        session_id: session,
+        code: code.to_owned(),
+        detail,
+        status: "open".into(),
+        created_at: Utc::now().naive_utc(),
+        closed_at: None,
+        closed_by: None,
+        close_note: None,
+    }
+}
+
 /// Books an enrolment into `sessions`, all or none: either every session
 /// that can take them is booked, or none is and each one that cannot
 /// becomes an open conflict. Returns (booked, conflicts).
@@ -536,23 +558,10 @@ fn keep_one(
         }
     }
     if !failures.is_empty() {
-        let now = Utc::now().naive_utc();
         for (session, code, detail) in &failures {
             rows::insert_conflict(
                 conn,
-                &ConflictRow {
-                    id: EnrolmentConflictId::generate(),
-                    organisation_id: organisation,
-                    enrolment_id: enrolment.id,
-                    session_id: *session,
-                    code: (*code).to_owned(),
-                    detail: detail.clone(),
-                    status: "open".into(),
-                    created_at: now,
-                    closed_at: None,
-                    closed_by: None,
-                    close_note: None,
-                },
+                &open_conflict_row(enrolment, *session, code, detail.clone()),
             )?;
         }
         crate::audit::record(
@@ -597,22 +606,15 @@ fn keep_one(
             notes += 1;
             rows::insert_conflict(
                 conn,
-                &ConflictRow {
-                    id: EnrolmentConflictId::generate(),
-                    organisation_id: organisation,
-                    enrolment_id: enrolment.id,
-                    session_id: session,
-                    code: "loaner_waitlisted".into(),
-                    detail: format!(
+                &open_conflict_row(
+                    enrolment,
+                    session,
+                    "loaner_waitlisted",
+                    format!(
                         "seated, but no loaner device is free: {} waits for one",
                         resident.display_name()
                     ),
-                    status: "open".into(),
-                    created_at: Utc::now().naive_utc(),
-                    closed_at: None,
-                    closed_by: None,
-                    close_note: None,
-                },
+                ),
             )?;
         }
     }

@@ -197,12 +197,9 @@ struct ResidentPage {
 
 fn status_word(b: &crate::bookings::types::BookingRow, position: Option<i64>) -> String {
     match b.status {
-        BookingStatus::Confirmed => match b.attendance.as_deref() {
-            Some("present") => "出席".into(),
-            Some("late") => "遅刻".into(),
-            Some("absent") => "欠席".into(),
-            Some("no_show") => "無断欠席".into(),
-            _ => "予約済み".into(),
+        BookingStatus::Confirmed => match super::tablet::mark_word(b.attendance.as_deref()) {
+            "" => "予約済み".into(),
+            word => word.into(),
         },
         BookingStatus::Waitlisted => match position {
             Some(p) => format!("キャンセル待ち（{p}番目）"),
@@ -789,12 +786,5 @@ async fn sessions_page(
 
 /// A local date as staff read it: `2月2日（火）`.
 pub fn when_day(day: NaiveDate) -> String {
-    use chrono::Datelike;
-    const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-    format!(
-        "{}月{}日（{}）",
-        day.month(),
-        day.day(),
-        WEEKDAYS[day.weekday().num_days_from_monday() as usize]
-    )
+    letters::day(day)
 }

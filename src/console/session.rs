@@ -133,3 +133,26 @@ impl FromRequest for PendingStaff {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_http_only_strict_and_secure_in_production() {
+        let c = cookie("secret", true);
+        assert_eq!(c.http_only(), Some(true));
+        assert_eq!(c.same_site(), Some(SameSite::Strict));
+        assert_eq!(c.secure(), Some(true));
+        assert_eq!(c.path(), Some("/"));
+        assert_eq!(cookie("secret", false).secure(), Some(false));
+    }
+
+    #[test]
+    fn the_csrf_token_follows_the_session_and_hides_it() {
+        let token = csrf_of("one secret");
+        assert_eq!(token, csrf_of("one secret"));
+        assert_ne!(token, csrf_of("another secret"));
+        assert!(!token.contains("one secret") && token.len() == 32);
+    }
+}

@@ -150,7 +150,8 @@ struct Roster {
     body: String,
 }
 
-fn mark_word(mark: Option<&str>) -> &'static str {
+/// An attendance mark in the words of docs/console.md.
+pub fn mark_word(mark: Option<&str>) -> &'static str {
     match mark {
         Some("present") => "出席",
         Some("late") => "遅刻",

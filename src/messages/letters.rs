@@ -49,6 +49,16 @@ pub struct Facts {
 
 const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 
+/// A local date as staff and residents read it: `2月2日（火）`.
+pub fn day(date: chrono::NaiveDate) -> String {
+    format!(
+        "{}月{}日（{}）",
+        date.month(),
+        date.day(),
+        WEEKDAYS[date.weekday().num_days_from_monday() as usize]
+    )
+}
+
 /// `2027年2月2日（火）14:00〜16:00` in the organisation's timezone.
 pub fn when(starts: DateTime<Utc>, ends: DateTime<Utc>, tz: &Tz) -> String {
     let (s, e) = (starts.with_timezone(tz), ends.with_timezone(tz));

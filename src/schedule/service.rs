@@ -355,6 +355,21 @@ pub fn closures_of(rows: &[ClosureRow]) -> Vec<Closure> {
         .collect()
 }
 
+/// The recurrence pattern of a series row.
+fn pattern_of(row: &SeriesRow, exception_dates: Vec<NaiveDate>) -> Pattern {
+    Pattern {
+        rrule: row.rrule.clone(),
+        starts_on: row.starts_on,
+        until: row.until_on,
+        count: row.occurrence_count.and_then(|c| u32::try_from(c).ok()),
+        start_time: row.start_time,
+        end_time: row.end_time,
+        exception_dates,
+        skip_public_holidays: row.skip_public_holidays,
+        skip_closures: row.skip_closures,
+    }
+}
+
 /// The sessions a series should have, up to `through`.
 pub fn occurrences(
     conn: &mut DbConnection,
@@ -363,17 +378,7 @@ pub fn occurrences(
     exceptions: &[NaiveDate],
     through: NaiveDate,
 ) -> AppResult<Vec<Occurrence>> {
-    let pattern = Pattern {
-        rrule: row.rrule.clone(),
-        starts_on: row.starts_on,
-        until: row.until_on,
-        count: row.occurrence_count.and_then(|c| u32::try_from(c).ok()),
-        start_time: row.start_time,
-        end_time: row.end_time,
-        exception_dates: exceptions.to_vec(),
-        skip_public_holidays: row.skip_public_holidays,
-        skip_closures: row.skip_closures,
-    };
+    let pattern = pattern_of(row, exceptions.to_vec());
     let closures = closures_of(&queries::closures_at(conn, ctx.organisation, row.venue_id)?);
     recurrence::expand(&pattern, &ctx.tz, &closures, through, ctx.max_sessions).map_err(rule_error)
 }
@@ -389,17 +394,7 @@ pub fn preview_series(
     input: SeriesInput,
 ) -> AppResult<(Vec<Occurrence>, Vec<Skipped>)> {
     let (row, exceptions, _) = apply_series_input(conn, ctx, None, input)?;
-    let pattern = Pattern {
-        rrule: row.rrule.clone(),
-        starts_on: row.starts_on,
-        until: row.until_on,
-        count: row.occurrence_count.and_then(|c| u32::try_from(c).ok()),
-        start_time: row.start_time,
-        end_time: row.end_time,
-        exception_dates: exceptions,
-        skip_public_holidays: row.skip_public_holidays,
-        skip_closures: row.skip_closures,
-    };
+    let pattern = pattern_of(&row, exceptions);
     let closures = closures_of(&queries::closures_at(conn, ctx.organisation, row.venue_id)?);
     let through = row.until_on.unwrap_or(row.starts_on + Duration::days(366));
     let mut skipped = Vec::new();
