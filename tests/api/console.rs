@@ -805,6 +805,23 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
         .await
         .unwrap();
     assert_eq!(now.status(), 200, "promoted at once");
+    // Deactivation ends their console session at once too.
+    let res = app
+        .post(
+            &format!("/api/v1/staff/{vol_id}/deactivate"),
+            &app.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let gone = client
+        .get(app.url("/counter"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 303);
+    assert_eq!(gone.headers()["location"], "/login");
     b.close().await;
 }
 
