@@ -4,4 +4,5 @@
 pub mod eligibility;
 pub mod queries;
 pub mod routes;
+pub mod service;
 pub mod types;

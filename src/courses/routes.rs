@@ -6,11 +6,11 @@ use uuid::Uuid;
 
 use super::queries;
 use super::types::{
-    Course, CourseChanges, CourseFilter, CourseInput, CourseRow, NewTopic, Topic, topic_code,
+    Course, CourseChanges, CourseFilter, CourseInput, NewTopic, Topic, topic_code,
 };
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{CourseId, DbConnection};
+use crate::db::CourseId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -27,11 +27,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_topic);
 }
 
-fn with_topics(conn: &mut DbConnection, row: CourseRow) -> AppResult<Course> {
-    let mut topics = queries::topics_of(conn, &[row.id])?;
-    let codes = topics.remove(&row.id.to_string()).unwrap_or_default();
-    Ok(Course::new(row, codes))
-}
+use super::service::with_topics;
 
 /// Create a course.
 #[utoipa::path(
@@ -53,24 +49,7 @@ async fn create_course(
     caller.require(WRITERS)?;
     let (changes, topics) = body.0.parse(true)?;
     let course = state
-        .write(move |conn| {
-            let row = queries::insert(conn, caller.organisation_id, changes)?;
-            queries::set_topics(
-                conn,
-                caller.organisation_id,
-                row.id,
-                &topics.unwrap_or_default(),
-            )?;
-            crate::audit::record(
-                conn,
-                &caller,
-                "course.create",
-                "course",
-                row.id.to_string(),
-                format!("created course {}", row.title),
-            )?;
-            with_topics(conn, row)
-        })
+        .write(move |conn| super::service::create(conn, &caller, changes, topics))
         .await?;
     Ok(HttpResponse::Created().json(course))
 }
@@ -209,22 +188,7 @@ async fn change(
     action: &'static str,
 ) -> AppResult<web::Json<Course>> {
     let course = state
-        .write(move |conn| {
-            let row = queries::update(conn, caller.organisation_id, id, changes)?
-                .ok_or_else(|| AppError::not_found("course"))?;
-            if let Some(codes) = &topics {
-                queries::set_topics(conn, caller.organisation_id, id, codes)?;
-            }
-            crate::audit::record(
-                conn,
-                &caller,
-                action,
-                "course",
-                id.to_string(),
-                format!("{action} {}", row.title),
-            )?;
-            with_topics(conn, row)
-        })
+        .write(move |conn| super::service::change(conn, &caller, id, changes, topics, action))
         .await?;
     Ok(web::Json(course))
 }

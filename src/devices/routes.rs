@@ -12,12 +12,12 @@ use super::types::{
 };
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{DeviceId, VenueId};
+use crate::db::DeviceId;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
 use crate::state::AppState;
-use crate::validate::{Checker, optional_text, required_text};
+use crate::validate::optional_text;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_device)
@@ -53,29 +53,7 @@ async fn create_device(
     body: ApiJson<NewDevice>,
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
-    let req = body.0;
-    let mut v = Checker::new();
-    let asset_tag = v.check("asset_tag", required_text(&req.asset_tag, 50));
-    if !["smartphone", "tablet", "other"].contains(&req.kind.as_str()) {
-        v.fail("kind", "must be smartphone, tablet or other");
-    }
-    let os = v.check("os", required_text(&req.os, 50));
-    let os_version = v.check("os_version", optional_text(req.os_version.as_deref(), 50));
-    let model = v.check("model", required_text(&req.model, 100));
-    let notes = v.check(
-        "condition_notes",
-        optional_text(req.condition_notes.as_deref(), 1000),
-    );
-    v.finish()?;
-    let fields = service::NewDeviceFields {
-        asset_tag,
-        kind: req.kind,
-        os,
-        os_version,
-        model,
-        home_venue: VenueId(req.home_venue_id),
-        notes,
-    };
+    let fields = service::NewDeviceFields::parse(body.0)?;
     let device = state
         .write(move |conn| service::create_device(conn, &caller, fields).map(Device::from))
         .await?;

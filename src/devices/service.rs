@@ -36,6 +36,35 @@ pub struct NewDeviceFields {
     pub notes: Option<String>,
 }
 
+impl NewDeviceFields {
+    /// Checks a requested device (every invalid field in one 422).
+    pub fn parse(req: super::types::NewDevice) -> AppResult<NewDeviceFields> {
+        use crate::validate::{Checker, optional_text, required_text};
+        let mut v = Checker::new();
+        let asset_tag = v.check("asset_tag", required_text(&req.asset_tag, 50));
+        if !["smartphone", "tablet", "other"].contains(&req.kind.as_str()) {
+            v.fail("kind", "must be smartphone, tablet or other");
+        }
+        let os = v.check("os", required_text(&req.os, 50));
+        let os_version = v.check("os_version", optional_text(req.os_version.as_deref(), 50));
+        let model = v.check("model", required_text(&req.model, 100));
+        let notes = v.check(
+            "condition_notes",
+            optional_text(req.condition_notes.as_deref(), 1000),
+        );
+        v.finish()?;
+        Ok(NewDeviceFields {
+            asset_tag,
+            kind: req.kind,
+            os,
+            os_version,
+            model,
+            home_venue: VenueId(req.home_venue_id),
+            notes,
+        })
+    }
+}
+
 /// Adds a device to a venue's pool (asset tags are unique).
 pub fn create_device(
     conn: &mut DbConnection,

@@ -11,7 +11,8 @@ use super::session_routes::answers;
 use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosure};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{ClosureId, VenueId};
+use crate::db::{ClosureId, DbConnection, VenueId};
+use super::service::Context;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -42,6 +43,19 @@ async fn create_closure(
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
     let req = body.0;
+    let app = state.clone();
+    let created = state
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            add(conn, &ctx, req)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Checks and stores a closure; answers it with the sessions already
+/// scheduled inside it (listed, not cancelled: they may have bookings).
+pub fn add(conn: &mut DbConnection, ctx: &Context, req: NewClosure) -> AppResult<ClosureCreated> {
     let mut v = Checker::new();
     let reason = v.check("reason", required_text(&req.reason, 200));
     for (field, date) in [("start_date", req.start_date), ("end_date", req.end_date)] {
@@ -64,50 +78,43 @@ async fn create_closure(
         v.fail("end_date", "a closure lasts at most a year");
     }
     v.finish()?;
-    let app = state.clone();
-    let created = state
-        .write(move |conn| {
-            let ctx = context(conn, &app, &caller)?;
-            let venue = match req.venue_id {
-                Some(id) => Some(
-                    crate::venues::queries::find(conn, ctx.organisation, VenueId(id))?
-                        .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?
-                        .id,
-                ),
-                None => None,
-            };
-            let row = ClosureRow {
-                venue_id: venue,
-                id: ClosureId::generate(),
-                organisation_id: ctx.organisation,
-                starts_local,
-                ends_local,
-                reason,
-                created_at: Utc::now().naive_utc(),
-            };
-            queries::insert_closure(conn, &row)?;
-            let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
-            let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
-            let overlapping =
-                queries::sessions_overlapping(conn, ctx.organisation, venue, from, to)?;
-            crate::audit::record(
-                conn,
-                crate::audit::Actor {
-                    organisation: ctx.organisation,
-                    account: ctx.actor,
-                },
-                "closure.create",
-                "closure",
-                row.id.to_string(),
-                format!("closed {starts_local} – {ends_local}: {}", row.reason),
-            )?;
-            Ok(ClosureCreated {
-                closure: row.into(),
-                overlapping_sessions: answers(conn, &ctx, overlapping)?,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(created))
+    let venue = match req.venue_id {
+        Some(id) => Some(
+            crate::venues::queries::find(conn, ctx.organisation, VenueId(id))?
+                .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?
+                .id,
+        ),
+        None => None,
+    };
+    let row = ClosureRow {
+        venue_id: venue,
+        id: ClosureId::generate(),
+        organisation_id: ctx.organisation,
+        starts_local,
+        ends_local,
+        reason,
+        created_at: Utc::now().naive_utc(),
+    };
+    queries::insert_closure(conn, &row)?;
+    let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
+    let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
+    let overlapping =
+        queries::sessions_overlapping(conn, ctx.organisation, venue, from, to)?;
+    crate::audit::record(
+        conn,
+        crate::audit::Actor {
+            organisation: ctx.organisation,
+            account: ctx.actor,
+        },
+        "closure.create",
+        "closure",
+        row.id.to_string(),
+        format!("closed {starts_local} – {ends_local}: {}", row.reason),
+    )?;
+    Ok(ClosureCreated {
+        closure: row.into(),
+        overlapping_sessions: answers(conn, &ctx, overlapping)?,
+    })
 }
 
 /// The organisation's closures, in date order.
@@ -155,20 +162,21 @@ async fn delete_closure(
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
     let id = ClosureId(id.into_inner());
-    state
-        .write(move |conn| {
-            let row = queries::delete_closure(conn, caller.organisation_id, id)?
-                .ok_or_else(|| AppError::not_found("closure"))?;
-            crate::audit::record(
-                conn,
-                &caller,
-                "closure.delete",
-                "closure",
-                id.to_string(),
-                format!("removed closure {}", row.reason),
-            )?;
-            Ok(())
-        })
-        .await?;
+    state.write(move |conn| remove(conn, &caller, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a closure (404 when it is not the organisation's).
+pub fn remove(conn: &mut DbConnection, caller: &Caller, id: ClosureId) -> AppResult<()> {
+    let row = queries::delete_closure(conn, caller.organisation_id, id)?
+        .ok_or_else(|| AppError::not_found("closure"))?;
+    crate::audit::record(
+        conn,
+        caller,
+        "closure.delete",
+        "closure",
+        id.to_string(),
+        format!("removed closure {}", row.reason),
+    )?;
+    Ok(())
 }

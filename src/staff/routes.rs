@@ -252,12 +252,6 @@ async fn deactivate_staff(
 ) -> AppResult<web::Json<StaffAccount>> {
     caller.require(ADMINS)?;
     let id = AccountId(id.into_inner());
-    if id == caller.account_id {
-        return Err(AppError::conflict(
-            "cannot_deactivate_self",
-            "you cannot deactivate your own account",
-        ));
-    }
     set_active(&state, &caller, id, false).await
 }
 
@@ -289,22 +283,7 @@ async fn set_active(
 ) -> AppResult<web::Json<StaffAccount>> {
     let who = (caller.organisation_id, caller.account_id);
     let row = state
-        .write(move |conn| {
-            let changes = AccountChanges {
-                active: Some(active),
-                ..Default::default()
-            };
-            let (action, summary) = if active {
-                ("staff.reactivate", "reactivated")
-            } else {
-                ("staff.deactivate", "deactivated; sessions revoked")
-            };
-            let row = service::change(conn, who, id, changes, action, summary.into())?;
-            if !active {
-                auth_queries::revoke_sessions_of(conn, id, None)?;
-            }
-            Ok(row)
-        })
+        .write(move |conn| service::set_active(conn, who, id, active))
         .await?;
     Ok(web::Json(StaffAccount::try_from(row)?))
 }

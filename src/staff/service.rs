@@ -151,6 +151,36 @@ pub fn change(
     Ok(row)
 }
 
+/// Deactivates (every session of the account ends at once) or reactivates
+/// an account; nobody deactivates themselves, nor the last active admin.
+pub fn set_active(
+    conn: &mut DbConnection,
+    caller: (OrganisationId, AccountId),
+    target: AccountId,
+    active: bool,
+) -> AppResult<AccountRow> {
+    if !active && target == caller.1 {
+        return Err(AppError::conflict(
+            "cannot_deactivate_self",
+            "you cannot deactivate your own account",
+        ));
+    }
+    let changes = AccountChanges {
+        active: Some(active),
+        ..Default::default()
+    };
+    let (action, summary) = if active {
+        ("staff.reactivate", "reactivated")
+    } else {
+        ("staff.deactivate", "deactivated; sessions revoked")
+    };
+    let row = change(conn, caller, target, changes, action, summary.into())?;
+    if !active {
+        crate::auth::queries::revoke_sessions_of(conn, target, None)?;
+    }
+    Ok(row)
+}
+
 /// Changes one's own password (the current one must be right); other
 /// sessions of the account are revoked, this one stays. Shared by the API
 /// (`POST /me/password`) and the console.

@@ -31,7 +31,7 @@ pub struct VenueHours {
     pub hours: Vec<OpeningHours>,
 }
 
-fn hours_of(
+pub fn hours_of(
     conn: &mut crate::db::DbConnection,
     caller: &Caller,
     venue: VenueId,
@@ -100,21 +100,7 @@ async fn set_hours(
     let hours = calendar::hours::parse_week(&body.0)?;
     let saved = state
         .write(move |conn| {
-            queries::find(conn, caller.organisation_id, venue)?
-                .ok_or_else(|| AppError::not_found("venue"))?;
-            calendar::hours::replace_venue_hours(conn, venue, &hours)?;
-            crate::audit::record(
-                conn,
-                &caller,
-                "venue.opening_hours",
-                "venue",
-                venue,
-                if hours.is_empty() {
-                    "follows the organisation's hours".to_owned()
-                } else {
-                    format!("{} open day(s)", hours.len())
-                },
-            )?;
+            super::service::set_hours(conn, &caller, venue, &hours)?;
             hours_of(conn, &caller, venue)
         })
         .await?;

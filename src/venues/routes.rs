@@ -41,18 +41,7 @@ async fn create_venue(
     caller.require(WRITERS)?;
     let changes = body.0.parse(true)?;
     let row = state
-        .write(move |conn| {
-            let row = queries::insert(conn, caller.organisation_id, changes)?;
-            crate::audit::record(
-                conn,
-                &caller,
-                "venue.create",
-                "venue",
-                row.id,
-                format!("created venue {}", row.name),
-            )?;
-            Ok(row)
-        })
+        .write(move |conn| super::service::create(conn, &caller, changes))
         .await?;
     Ok(HttpResponse::Created().json(Venue::from(row)))
 }
@@ -175,19 +164,7 @@ async fn change(
     action: &'static str,
 ) -> AppResult<web::Json<Venue>> {
     let row = state
-        .write(move |conn| {
-            let row = queries::update(conn, caller.organisation_id, id, changes)?
-                .ok_or_else(|| AppError::not_found("venue"))?;
-            crate::audit::record(
-                conn,
-                &caller,
-                action,
-                "venue",
-                id,
-                format!("{action} {}", row.name),
-            )?;
-            Ok(row)
-        })
+        .write(move |conn| super::service::change(conn, &caller, id, changes, action))
         .await?;
     Ok(web::Json(row.into()))
 }
