@@ -9,27 +9,181 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ConsoleError, ConsoleResult, Page, Staff, html, message};
+use super::setup::office;
+use super::{ConsoleError, ConsoleResult, Fields, Page, Staff, html, message};
 use crate::error::AppError;
 use crate::schedule::types::SeriesInput;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/series/new", web::get().to(series_page))
+    cfg.route("/admin/series", web::get().to(series_list))
+        .route("/admin/series/new", web::get().to(series_page))
         .route("/admin/series/preview", web::post().to(preview))
         .route("/admin/series", web::post().to(save))
+        .route("/admin/series/{id}/edit", web::get().to(edit_page))
+        .route("/admin/series/{id}/preview", web::post().to(preview_edit))
+        .route("/admin/series/{id}", web::post().to(save_edit))
         .route("/admin/cash-sheet", web::get().to(cash_sheet))
         .route("/admin/audit", web::get().to(audit))
         .route("/admin/staff", web::get().to(staff_page))
-        .route("/admin/staff/{id}/role", web::post().to(change_role));
+        .route("/admin/staff", web::post().to(create_staff))
+        .route("/admin/staff/{id}/role", web::post().to(change_role))
+        .route("/admin/staff/{id}/venue", web::post().to(change_venue))
+        .route("/admin/staff/{id}/deactivate", web::post().to(deactivate))
+        .route("/admin/staff/{id}/reactivate", web::post().to(reactivate));
 }
 
-/// The office only: a refusal from the server, not just a hidden menu.
-fn office(staff: &Staff) -> Result<(), ConsoleError> {
-    staff
-        .caller
-        .require(crate::auth::WRITERS)
-        .map_err(ConsoleError::from)
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("MO", "月曜日"),
+    ("TU", "火曜日"),
+    ("WE", "水曜日"),
+    ("TH", "木曜日"),
+    ("FR", "金曜日"),
+    ("SA", "土曜日"),
+    ("SU", "日曜日"),
+];
+
+/// A weekly rule the form can show: (BYDAY, interval); `None` for a rule
+/// made through the API that the form cannot express (kept as it is).
+fn weekly_rule(rrule: &str) -> Option<(String, u8)> {
+    let mut freq = None;
+    let mut interval = 1u8;
+    let mut day = None;
+    for part in rrule.split(';') {
+        match part.split_once('=') {
+            Some(("FREQ", f)) => freq = Some(f),
+            Some(("INTERVAL", i)) => interval = i.parse().ok()?,
+            Some(("BYDAY", d)) if WEEKDAYS.iter().any(|(w, _)| *w == d) => day = Some(d),
+            _ => return None,
+        }
+    }
+    let day = day?;
+    (freq == Some("WEEKLY") && (1..=4).contains(&interval)).then(|| (day.to_owned(), interval))
+}
+
+/// A rule in words: 「毎週火曜日」, 「隔週月曜日」, else the rule itself.
+fn rule_words(rrule: &str) -> String {
+    match weekly_rule(rrule) {
+        Some((day, interval)) => {
+            let name = WEEKDAYS.iter().find(|(w, _)| *w == day).map(|(_, n)| *n).unwrap_or("");
+            match interval {
+                1 => format!("毎週{name}"),
+                2 => format!("隔週{name}"),
+                n => format!("{n}週ごとの{name}"),
+            }
+        }
+        None => rrule.to_owned(),
+    }
+}
+
+fn names(
+    conn: &mut crate::db::DbConnection,
+    org: crate::db::OrganisationId,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+    let cf = crate::courses::types::CourseFilter {
+        active: Some(true),
+        kind: None,
+        topic: None,
+        q: None,
+        limit: None,
+        cursor: None,
+    };
+    Ok((
+        crate::courses::queries::list(conn, org, &cf, 500)?
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.title))
+            .collect(),
+        super::setup::all_venues(conn, org)?
+            .into_iter()
+            .filter(|v| v.active)
+            .map(|v| (v.id.to_string(), v.name))
+            .collect(),
+    ))
+}
+
+pub struct SeriesLine {
+    pub id: String,
+    pub course: String,
+    pub venue: String,
+    pub rule: String,
+    pub times: String,
+    pub from: String,
+    pub count: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/admin_series_list.html")]
+struct SeriesList {
+    page: Page,
+    rows: Vec<SeriesLine>,
+}
+
+async fn series_list(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
+    office(&staff)?;
+    let org = staff.caller.organisation_id;
+    let rows = state
+        .db(move |conn| {
+            let filter = crate::schedule::types::SeriesFilter {
+                venue_id: None,
+                course_id: None,
+                limit: None,
+                cursor: None,
+            };
+            let series = crate::schedule::queries::list_series(conn, org, &filter, 500)?;
+            let venues = super::setup::all_venues(conn, org)?;
+            let mut out = Vec::new();
+            for r in series.into_iter().filter(|r| r.active) {
+                let course = crate::courses::queries::find(conn, org, r.course_id)?
+                    .map(|c| c.title)
+                    .unwrap_or_default();
+                out.push(SeriesLine {
+                    id: r.id.to_string(),
+                    course,
+                    venue: venues
+                        .iter()
+                        .find(|v| v.id == r.venue_id)
+                        .map(|v| v.name.clone())
+                        .unwrap_or_default(),
+                    rule: rule_words(&r.rrule),
+                    times: format!("{}〜{}", r.start_time.format("%H:%M"), r.end_time.format("%H:%M")),
+                    from: super::desk::when_day(r.starts_on),
+                    count: match (r.occurrence_count, r.until_on) {
+                        (Some(n), _) => format!("{n}回"),
+                        (None, Some(u)) => format!("{}まで", super::desk::when_day(u)),
+                        (None, None) => "終わりなし".into(),
+                    },
+                });
+            }
+            out.sort_by(|a, b| (&a.venue, &a.course).cmp(&(&b.venue, &b.course)));
+            Ok(out)
+        })
+        .await?;
+    html(
+        StatusCode::OK,
+        SeriesList {
+            page: Page::of(&staff),
+            rows,
+        },
+    )
+}
+
+/// What the series form shows (a new series, or the one being edited).
+pub struct SeriesValues {
+    /// The series being edited; empty for a new one.
+    pub id: String,
+    pub course_id: String,
+    pub venue_id: String,
+    /// BYDAY of a weekly rule; empty when the stored rule is kept as it is.
+    pub weekday: String,
+    pub interval: u8,
+    /// The stored rule in words when the form cannot express it.
+    pub kept_rule: String,
+    pub starts_on: String,
+    pub count: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub capacity: String,
+    pub skip_public_holidays: bool,
 }
 
 #[derive(Template)]
@@ -38,46 +192,80 @@ struct SeriesPage {
     page: Page,
     courses: Vec<(String, String)>,
     venues: Vec<(String, String)>,
+    weekdays: Vec<(&'static str, &'static str)>,
+    s: SeriesValues,
 }
 
 async fn series_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
     office(&staff)?;
-    let caller = staff.caller.clone();
-    let (courses, venues) = state
-        .db(move |conn| {
-            let org = caller.organisation_id;
-            let cf = crate::courses::types::CourseFilter {
-                active: Some(true),
-                kind: None,
-                topic: None,
-                q: None,
-                limit: None,
-                cursor: None,
-            };
-            let vf = crate::venues::types::VenueFilter {
-                active: Some(true),
-                q: None,
-                limit: None,
-                cursor: None,
-            };
-            Ok((
-                crate::courses::queries::list(conn, org, &cf, 200)?
-                    .into_iter()
-                    .map(|c| (c.id.to_string(), c.title))
-                    .collect(),
-                crate::venues::queries::list(conn, org, &vf, 200)?
-                    .into_iter()
-                    .map(|v| (v.id.to_string(), v.name))
-                    .collect(),
-            ))
-        })
-        .await?;
+    let org = staff.caller.organisation_id;
+    let (courses, venues) = state.db(move |conn| names(conn, org)).await?;
     html(
         StatusCode::OK,
         SeriesPage {
             page: Page::of(&staff),
             courses,
             venues,
+            weekdays: WEEKDAYS.to_vec(),
+            s: SeriesValues {
+                id: String::new(),
+                course_id: String::new(),
+                venue_id: String::new(),
+                weekday: "MO".into(),
+                interval: 1,
+                kept_rule: String::new(),
+                starts_on: String::new(),
+                count: "8".into(),
+                start_time: "14:00".into(),
+                end_time: "16:00".into(),
+                capacity: "20".into(),
+                skip_public_holidays: true,
+            },
+        },
+    )
+}
+
+async fn edit_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    office(&staff)?;
+    let org = staff.caller.organisation_id;
+    let id = crate::db::SeriesId(id.into_inner());
+    let (row, (courses, venues)) = state
+        .db(move |conn| {
+            let row = crate::schedule::queries::find_series(conn, org, id)?
+                .ok_or_else(|| AppError::not_found("series"))?;
+            Ok((row, names(conn, org)?))
+        })
+        .await?;
+    let rule = weekly_rule(&row.rrule);
+    html(
+        StatusCode::OK,
+        SeriesPage {
+            page: Page::of(&staff),
+            courses,
+            venues,
+            weekdays: WEEKDAYS.to_vec(),
+            s: SeriesValues {
+                id: row.id.to_string(),
+                course_id: row.course_id.to_string(),
+                venue_id: row.venue_id.to_string(),
+                weekday: rule.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
+                interval: rule.as_ref().map(|r| r.1).unwrap_or(1),
+                kept_rule: if rule.is_some() {
+                    String::new()
+                } else {
+                    rule_words(&row.rrule)
+                },
+                starts_on: row.starts_on.to_string(),
+                count: row.occurrence_count.map(|c| c.to_string()).unwrap_or_default(),
+                start_time: row.start_time.format("%H:%M").to_string(),
+                end_time: row.end_time.format("%H:%M").to_string(),
+                capacity: row.capacity.to_string(),
+                skip_public_holidays: row.skip_public_holidays,
+            },
         },
     )
 }
@@ -86,6 +274,7 @@ async fn series_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult 
 struct SeriesForm {
     course_id: Uuid,
     venue_id: Uuid,
+    /// Empty on an edit whose stored rule the form cannot express: kept.
     weekday: String,
     interval: u8,
     starts_on: NaiveDate,
@@ -97,10 +286,18 @@ struct SeriesForm {
 }
 
 impl SeriesForm {
-    fn input(self) -> Result<SeriesInput, AppError> {
-        if !["MO", "TU", "WE", "TH", "FR", "SA", "SU"].contains(&self.weekday.as_str()) {
+    fn input(self, editing: bool) -> Result<SeriesInput, AppError> {
+        let rrule = if self.weekday.is_empty() && editing {
+            None
+        } else if WEEKDAYS.iter().any(|(w, _)| *w == self.weekday) {
+            Some(format!(
+                "FREQ=WEEKLY;INTERVAL={};BYDAY={}",
+                self.interval.clamp(1, 4),
+                self.weekday
+            ))
+        } else {
             return Err(AppError::invalid_field("weekday", "曜日を選んでください"));
-        }
+        };
         let number = |field: &str, v: Option<String>| -> Result<Option<i64>, AppError> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -113,11 +310,7 @@ impl SeriesForm {
         Ok(SeriesInput {
             course_id: Some(self.course_id),
             venue_id: Some(self.venue_id),
-            rrule: Some(format!(
-                "FREQ=WEEKLY;INTERVAL={};BYDAY={}",
-                self.interval.clamp(1, 4),
-                self.weekday
-            )),
+            rrule,
             starts_on: Some(self.starts_on),
             count: Some(number("count", self.count)?),
             start_time: Some(self.start_time),
@@ -146,39 +339,55 @@ async fn preview(
     staff: Staff,
     form: web::Form<SeriesForm>,
 ) -> ConsoleResult {
-    office(&staff)?;
-    let input = match form.into_inner().input() {
-        Ok(i) => i,
-        Err(e) => return message("error", &super::in_japanese(&e)),
-    };
-    let caller = staff.caller.clone();
-    let app = state.clone();
-    let done = state
-        .db(move |conn| {
-            let ctx = crate::schedule::series_routes::context(conn, &app, &caller)?;
-            let (dates, skipped) = crate::schedule::service::preview_series(conn, &ctx, input)?;
-            Ok((
-                dates
-                    .iter()
-                    .map(|o| super::desk::when_day(o.date))
-                    .collect::<Vec<_>>(),
-                skipped
-                    .into_iter()
-                    .map(|(d, why)| format!("{} {why}", short(d)))
-                    .collect::<Vec<_>>(),
-            ))
-        })
-        .await;
-    match done {
-        Ok((dates, skipped)) => html(StatusCode::OK, Preview { dates, skipped }),
-        Err(e) => Err(e.into()),
-    }
+    show_preview(state, staff, None, form.into_inner()).await
 }
 
+async fn preview_edit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<SeriesForm>,
+) -> ConsoleResult {
+    let id = crate::db::SeriesId(id.into_inner());
+    show_preview(state, staff, Some(id), form.into_inner()).await
+}
+
+async fn show_preview(
+    state: web::Data<AppState>,
+    staff: Staff,
+    existing: Option<crate::db::SeriesId>,
+    form: SeriesForm,
+) -> ConsoleResult {
+    office(&staff)?;
+    let input = form.input(existing.is_some())?;
+    let caller = staff.caller.clone();
+    let app = state.clone();
+    let shown = state
+        .db(move |conn| {
+            let ctx = crate::schedule::series_routes::context(conn, &app, &caller)?;
+            let (dates, skipped) =
+                crate::schedule::service::preview_series(conn, &ctx, existing, input)?;
+            Ok(Preview {
+                dates: dates.iter().map(|o| super::desk::when_day(o.date)).collect(),
+                skipped: skipped
+                    .into_iter()
+                    .map(|(d, why)| format!("{} {why}", short(d)))
+                    .collect(),
+            })
+        })
+        .await?;
+    html(StatusCode::OK, shown)
+}
+
+/// What saving a series did, in words.
 #[derive(Template)]
 #[template(path = "console/series_saved.html")]
 struct Saved {
-    added: usize,
+    created: bool,
+    added: Vec<String>,
+    moved: Vec<String>,
+    changed: Vec<String>,
+    removed: Vec<String>,
     kept: Vec<String>,
 }
 
@@ -187,29 +396,101 @@ async fn save(
     staff: Staff,
     form: web::Form<SeriesForm>,
 ) -> ConsoleResult {
+    store(state, staff, None, form.into_inner()).await
+}
+
+async fn save_edit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<SeriesForm>,
+) -> ConsoleResult {
+    let id = crate::db::SeriesId(id.into_inner());
+    store(state, staff, Some(id), form.into_inner()).await
+}
+
+/// Saves a series and reports, in words, which sessions were added, moved,
+/// changed or removed, and which were kept because people are booked.
+async fn store(
+    state: web::Data<AppState>,
+    staff: Staff,
+    existing: Option<crate::db::SeriesId>,
+    form: SeriesForm,
+) -> ConsoleResult {
     office(&staff)?;
-    let input = match form.into_inner().input() {
-        Ok(i) => i,
-        Err(e) => return message("error", &super::in_japanese(&e)),
-    };
+    let input = form.input(existing.is_some())?;
     let caller = staff.caller.clone();
     let app = state.clone();
-    let done = state
+    let saved = state
         .write(move |conn| {
             let ctx = crate::schedule::series_routes::context(conn, &app, &caller)?;
-            crate::schedule::service::save_series(conn, &ctx, None, input)
+            let now = chrono::Utc::now().naive_utc();
+            let before: std::collections::HashMap<_, _> = match existing {
+                Some(id) => crate::schedule::queries::future_sessions_of_series(conn, id, now)?
+                    .into_iter()
+                    .map(|s| (s.id, s))
+                    .collect(),
+                None => Default::default(),
+            };
+            let (_, report) = crate::schedule::service::save_series(conn, &ctx, existing, input)?;
+            let when = |at: chrono::NaiveDateTime, end: chrono::NaiveDateTime| {
+                let (a, e) = (at.and_utc().with_timezone(&ctx.tz), end.and_utc().with_timezone(&ctx.tz));
+                format!(
+                    "{} {}〜{}",
+                    super::desk::when_day(a.date_naive()),
+                    a.format("%H:%M"),
+                    e.format("%H:%M")
+                )
+            };
+            let mut out = Saved {
+                created: existing.is_none(),
+                added: Vec::new(),
+                moved: Vec::new(),
+                changed: Vec::new(),
+                removed: Vec::new(),
+                kept: Vec::new(),
+            };
+            for id in &report.added {
+                if let Some(s) = crate::schedule::queries::find_session(conn, ctx.organisation, *id)? {
+                    out.added.push(when(s.starts_at, s.ends_at));
+                }
+            }
+            for id in &report.updated {
+                let (Some(old), Some(new)) = (
+                    before.get(id),
+                    crate::schedule::queries::find_session(conn, ctx.organisation, *id)?,
+                ) else {
+                    continue;
+                };
+                if old.starts_at != new.starts_at || old.ends_at != new.ends_at {
+                    out.moved.push(format!(
+                        "{} → {}",
+                        when(old.starts_at, old.ends_at),
+                        when(new.starts_at, new.ends_at)
+                    ));
+                } else {
+                    out.changed.push(when(new.starts_at, new.ends_at));
+                }
+            }
+            for id in &report.removed {
+                if let Some(old) = before.get(id) {
+                    out.removed.push(when(old.starts_at, old.ends_at));
+                }
+            }
+            for k in &report.kept {
+                if let Some(old) = before.get(&k.session_id) {
+                    out.kept.push(format!(
+                        "{}（予約 {}人・キャンセル待ち {}人）",
+                        when(old.starts_at, old.ends_at),
+                        old.seats_taken,
+                        old.waitlist_count
+                    ));
+                }
+            }
+            Ok(out)
         })
-        .await;
-    match done {
-        Ok((_, report)) => html(
-            StatusCode::OK,
-            Saved {
-                added: report.added.len(),
-                kept: report.kept.iter().map(|k| k.reason.clone()).collect(),
-            },
-        ),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    html(StatusCode::OK, saved)
 }
 
 #[derive(Template)]
@@ -391,7 +672,9 @@ pub struct StaffLine {
     pub name: String,
     pub email: String,
     pub role: String,
+    pub venue: String,
     pub active: bool,
+    pub me: bool,
 }
 
 #[derive(Template)]
@@ -400,6 +683,7 @@ struct StaffPage {
     page: Page,
     rows: Vec<StaffLine>,
     roles: Vec<(&'static str, &'static str)>,
+    venues: Vec<(String, String)>,
 }
 
 const ROLES: [(&str, &str); 4] = [
@@ -409,14 +693,14 @@ const ROLES: [(&str, &str); 4] = [
     ("volunteer", "ボランティア"),
 ];
 
-/// Staff accounts and their roles (admins).
+/// Staff accounts: roles, home venues, new accounts, deactivation (admins).
 async fn staff_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
     staff
         .caller
         .require(&[crate::auth::Role::Admin])
         .map_err(ConsoleError::from)?;
     let caller = staff.caller.clone();
-    let rows = state
+    let (rows, venues) = state
         .db(move |conn| {
             let filter = crate::staff::types::StaffFilter {
                 role: None,
@@ -425,14 +709,18 @@ async fn staff_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
                 limit: None,
                 cursor: None,
             };
-            Ok(crate::staff::queries::list(
-                conn,
-                caller.organisation_id,
-                &filter,
-                200,
-            )?)
+            let org = caller.organisation_id;
+            Ok((
+                crate::staff::queries::list(conn, org, &filter, 500)?,
+                super::setup::all_venues(conn, org)?
+                    .into_iter()
+                    .filter(|v| v.active)
+                    .map(|v| (v.id.to_string(), v.name))
+                    .collect::<Vec<_>>(),
+            ))
         })
         .await?;
+    let me = staff.caller.account_id;
     html(
         StatusCode::OK,
         StaffPage {
@@ -440,16 +728,216 @@ async fn staff_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
             rows: rows
                 .into_iter()
                 .map(|r| StaffLine {
+                    me: r.id == me,
                     id: r.id.to_string(),
                     name: r.name,
                     email: r.email,
                     role: r.role,
+                    venue: r.venue_id.map(|v| v.to_string()).unwrap_or_default(),
                     active: r.active,
                 })
                 .collect(),
             roles: ROLES.to_vec(),
+            venues,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "console/staff_created.html")]
+struct StaffCreated {
+    name: String,
+    email: String,
+    password: String,
+}
+
+/// A new account with a one-time password shown once: the person must
+/// choose their own at the first login.
+async fn create_staff(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: web::Bytes,
+) -> ConsoleResult {
+    staff
+        .caller
+        .require(&[crate::auth::Role::Admin])
+        .map_err(ConsoleError::from)?;
+    let f = Fields::parse(&body);
+    let Some(role) = f
+        .get("role")
+        .and_then(|r| r.parse::<crate::auth::Role>().ok())
+    else {
+        return message("error", "役割を選んでください。");
+    };
+    let venue = f.id("venue_id")?.map(crate::db::VenueId);
+    let password = crate::auth::password::generate();
+    let new = crate::staff::service::NewStaff::parse(
+        &f.text("email"),
+        &f.text("name"),
+        role,
+        None,
+        &secrecy::SecretString::from(password.clone()),
+    )?;
+    let (new, hash) = crate::state::blocking(move || {
+        let hash = crate::auth::password::hash(&new.password);
+        (new, hash)
+    })
+    .await?;
+    let hash = hash.map_err(AppError::Internal)?;
+    let caller = staff.caller.clone();
+    let done = state
+        .write(move |conn| {
+            let org = caller.organisation_id;
+            if let Some(v) = venue {
+                crate::venues::queries::find(conn, org, v)?
+                    .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?;
+            }
+            let row = crate::staff::service::create(
+                conn,
+                org,
+                Some(caller.account_id),
+                &new,
+                &hash,
+                true,
+            )?;
+            if venue.is_some() {
+                crate::staff::queries::update(
+                    conn,
+                    org,
+                    row.id,
+                    crate::staff::queries::AccountChanges {
+                        venue_id: Some(venue),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(row)
+        })
+        .await;
+    match done {
+        Ok(row) => html(
+            StatusCode::OK,
+            StaffCreated {
+                name: row.name,
+                email: row.email,
+                password: password
+                    .as_bytes()
+                    .chunks(4)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            },
+        ),
+        Err(AppError::Client(c)) if c.code == "email_taken" => {
+            message("error", "このメールアドレスのスタッフは、もういます。")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct VenueChoice {
+    venue_id: String,
+}
+
+/// The venue whose calls and queue a person sees (empty: none).
+async fn change_venue(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<VenueChoice>,
+) -> ConsoleResult {
+    staff
+        .caller
+        .require(&[crate::auth::Role::Admin])
+        .map_err(ConsoleError::from)?;
+    let raw = form.into_inner().venue_id;
+    let venue = match raw.trim() {
+        "" => None,
+        v => Some(crate::db::VenueId(v.parse().map_err(|_| {
+            AppError::invalid_field("venue_id", "一覧から選んでください")
+        })?)),
+    };
+    let target = crate::db::AccountId(id.into_inner());
+    let caller = staff.caller.clone();
+    let (row, name) = state
+        .write(move |conn| {
+            let org = caller.organisation_id;
+            let name = match venue {
+                Some(v) => Some(
+                    crate::venues::queries::find(conn, org, v)?
+                        .ok_or_else(|| AppError::invalid_field("venue_id", "no such venue"))?
+                        .name,
+                ),
+                None => None,
+            };
+            let changes = crate::staff::queries::AccountChanges {
+                venue_id: Some(venue),
+                ..Default::default()
+            };
+            let row = crate::staff::service::change(
+                conn,
+                (org, caller.account_id),
+                target,
+                changes,
+                "staff.update",
+                "updated venue".into(),
+            )?;
+            Ok((row, name))
+        })
+        .await?;
+    message(
+        "success",
+        &match name {
+            Some(n) => format!("{} さんの担当会場を{n}にしました。", row.name),
+            None => format!("{} さんの担当会場をなしにしました。", row.name),
+        },
+    )
+}
+
+async fn deactivate(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    set_active(state, staff, id.into_inner(), false).await
+}
+
+async fn reactivate(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    set_active(state, staff, id.into_inner(), true).await
+}
+
+/// Deactivation ends every session of the person at once.
+async fn set_active(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: Uuid,
+    active: bool,
+) -> ConsoleResult {
+    staff
+        .caller
+        .require(&[crate::auth::Role::Admin])
+        .map_err(ConsoleError::from)?;
+    let target = crate::db::AccountId(id);
+    let who = (staff.caller.organisation_id, staff.caller.account_id);
+    let done = state
+        .write(move |conn| crate::staff::service::set_active(conn, who, target, active))
+        .await;
+    match done {
+        Ok(_) => Ok(super::hx_redirect("/admin/staff")),
+        Err(AppError::Client(c)) if c.code == "cannot_deactivate_self" => {
+            message("error", "自分のアカウントは無効にできません。")
+        }
+        Err(AppError::Client(c)) if c.code == "last_admin" => message(
+            "error",
+            "最後の管理者です。先に別の方を管理者にしてください。",
+        ),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{id}/move", web::post().to(move_ticket))
         .route("/tickets/{id}/take", web::post().to(take))
         .route("/tickets/{id}/auto-assign", web::post().to(auto_assign))
+        .route("/tickets/{id}/assign", web::post().to(assign))
+        .route("/tickets/{id}/merge", web::post().to(merge))
         .route("/tickets/{id}/notes", web::post().to(note))
         .route("/board/{venue}", web::get().to(board))
         .route("/board/{venue}/numbers", web::get().to(board_numbers));
@@ -197,6 +199,8 @@ pub struct QueueLine {
 #[template(path = "console/counter_queue.html")]
 struct Queue {
     rows: Vec<QueueLine>,
+    counts: Counts,
+    note: String,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +211,8 @@ struct QueueQuery {
     channel: Option<String>,
 }
 
+/// The queue the counter shows: mine, my venue's, unassigned (default) or
+/// all, with the open counts of each refreshed with it.
 async fn queue(
     state: web::Data<AppState>,
     staff: Staff,
@@ -218,21 +224,47 @@ async fn queue(
         .as_deref()
         .filter(|s| !s.is_empty())
         .and_then(TicketStatus::parse);
-    let filter = TicketFilter {
-        status,
-        queue: match q.view.as_deref() {
-            Some("mine") => Some("mine".into()),
-            Some("all") => None,
-            _ => Some("unassigned".into()),
-        },
-        category: q.category.filter(|c| !c.is_empty()),
-        channel: q.channel.filter(|c| !c.is_empty()),
-        limit: None,
-        ..Default::default()
-    };
+    let view = q.view.unwrap_or_default();
+    let category = q.category.filter(|c| !c.is_empty());
+    let channel = q.channel.filter(|c| !c.is_empty());
     let caller = staff.caller.clone();
-    let rows = state
-        .db(move |conn| crate::tickets::service::list(conn, &caller, &filter, None, 100))
+    let (rows, counts, note) = state
+        .db(move |conn| {
+            let me = crate::staff::queries::find(conn, caller.organisation_id, caller.account_id)?;
+            let my_venue = me.and_then(|m| m.venue_id);
+            let mut filter = TicketFilter {
+                status,
+                category,
+                channel,
+                limit: None,
+                ..Default::default()
+            };
+            let mut note = String::new();
+            match view.as_str() {
+                "mine" => filter.queue = Some("mine".into()),
+                "venue" => match my_venue {
+                    Some(v) => filter.venue_id = Some(v.0),
+                    None => note = "担当会場が決まっていません（管理者が「スタッフ」で決めます）。".into(),
+                },
+                "all" => {}
+                _ => filter.queue = Some("unassigned".into()),
+            }
+            let rows = if note.is_empty() {
+                crate::tickets::service::list(conn, &caller, &filter, None, 100)?
+            } else {
+                Vec::new()
+            };
+            // The open tickets the person may see, counted per view.
+            let open = crate::tickets::service::list(conn, &caller, &TicketFilter::default(), None, 1000)?;
+            let open: Vec<_> = open.into_iter().filter(|t| t.status.is_open()).collect();
+            let counts = Counts {
+                mine: open.iter().filter(|t| t.assignee_id == Some(caller.account_id)).count(),
+                venue: my_venue.map(|v| open.iter().filter(|t| t.venue_id == Some(v)).count()),
+                unassigned: open.iter().filter(|t| t.assignee_id.is_none()).count(),
+                overdue: open.iter().filter(|t| t.sla.as_ref().is_some_and(|s| s.overdue)).count(),
+            };
+            Ok((rows, counts, note))
+        })
         .await?;
     let rows = rows
         .into_iter()
@@ -249,7 +281,15 @@ async fn queue(
             at_risk: t.sla.as_ref().is_some_and(|s| s.at_risk),
         })
         .collect();
-    html(StatusCode::OK, Queue { rows })
+    html(StatusCode::OK, Queue { rows, counts, note })
+}
+
+/// Open tickets per view, shown above the queue.
+pub struct Counts {
+    pub mine: usize,
+    pub venue: Option<usize>,
+    pub unassigned: usize,
+    pub overdue: usize,
 }
 
 #[derive(Deserialize)]
@@ -375,6 +415,13 @@ struct TicketPage {
     t: Shown,
     moves: Vec<(&'static str, &'static str)>,
     timeline: Vec<String>,
+    /// Who the ticket can be given to (active staff who work tickets).
+    people: Vec<(String, String)>,
+    /// Other open tickets this one may duplicate: (id, number and subject).
+    others: Vec<(String, String)>,
+    open: bool,
+    /// Admins and coordinators give tickets to others and merge them.
+    office: bool,
 }
 
 async fn ticket_page(
@@ -384,9 +431,42 @@ async fn ticket_page(
 ) -> ConsoleResult {
     let id = TicketId(id.into_inner());
     let caller = staff.caller.clone();
-    let (t, moves, timeline) = state
+    let (t, moves, timeline, people, others, open) = state
         .db(move |conn| {
             let row = crate::tickets::service::find(conn, &caller, id)?;
+            let staff_filter = crate::staff::types::StaffFilter {
+                role: None,
+                active: Some(true),
+                q: None,
+                limit: None,
+                cursor: None,
+            };
+            let people: Vec<(String, String)> =
+                crate::staff::queries::list(conn, caller.organisation_id, &staff_filter, 500)?
+                    .into_iter()
+                    .filter(|s| s.role != "instructor")
+                    .map(|s| (s.id.to_string(), s.name))
+                    .collect();
+            let others: Vec<(String, String)> = crate::tickets::service::list(
+                conn,
+                &caller,
+                &TicketFilter::default(),
+                None,
+                200,
+            )?
+            .into_iter()
+            .filter(|t| t.id != id && t.status.is_open())
+            .map(|t| {
+                (
+                    t.id.to_string(),
+                    format!(
+                        "{}{}",
+                        t.queue_number.map(|n| format!("{n}番 ")).unwrap_or_default(),
+                        t.subject
+                    ),
+                )
+            })
+            .collect();
             let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
             let at = row.received_at.and_utc().with_timezone(&tz);
             let assignee = match row.assignee_id {
@@ -445,6 +525,9 @@ async fn ticket_page(
                 },
                 moves,
                 timeline,
+                people,
+                others,
+                status.is_open(),
             ))
         })
         .await?;
@@ -455,6 +538,10 @@ async fn ticket_page(
             t,
             moves,
             timeline,
+            people,
+            others,
+            open,
+            office: crate::auth::access::sees_everything(&staff.caller),
         },
     )
 }
@@ -514,6 +601,50 @@ async fn auto_assign(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    assignee_id: Uuid,
+}
+
+/// Gives the ticket to a colleague (volunteers may only take it
+/// themselves: the service refuses the rest).
+async fn assign(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<AssignForm>,
+) -> ConsoleResult {
+    let id = TicketId(id.into_inner());
+    let to = crate::db::AccountId(form.into_inner().assignee_id);
+    let caller = staff.caller.clone();
+    state
+        .write(move |conn| crate::tickets::service::assign(conn, &caller, id, to, None))
+        .await?;
+    Ok(super::hx_redirect(&format!("/tickets/{id}")))
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    into_id: Uuid,
+}
+
+/// Merges this duplicate into another ticket and opens the one that
+/// remains.
+async fn merge(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    form: web::Form<MergeForm>,
+) -> ConsoleResult {
+    let id = TicketId(id.into_inner());
+    let into = TicketId(form.into_inner().into_id);
+    let caller = staff.caller.clone();
+    let survivor = state
+        .write(move |conn| crate::tickets::service::merge(conn, &caller, id, into))
+        .await?;
+    Ok(super::hx_redirect(&format!("/tickets/{}", survivor.id)))
 }
 
 #[derive(Deserialize)]

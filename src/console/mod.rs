@@ -18,6 +18,7 @@ pub mod auth_pages;
 pub mod counter;
 pub mod desk;
 pub mod session;
+pub mod setup;
 pub mod tablet;
 
 use actix_web::http::StatusCode;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth_pages::configure(cfg);
     counter::configure(cfg);
     desk::configure(cfg);
+    setup::configure(cfg);
     tablet::configure(cfg);
 }
 
@@ -181,13 +183,65 @@ pub fn in_japanese(e: &AppError) -> String {
     let fields: Vec<String> = c
         .errors
         .iter()
-        .map(|f| format!("{}：{}", f.field, f.message))
+        .map(|f| format!("{}：{}", field_label(&f.field), field_message(&f.message)))
         .collect();
     match (said.is_empty(), fields.is_empty()) {
         (true, _) => c.detail.clone(),
         (false, true) => said.to_owned(),
         (false, false) => format!("{said}（{}）", fields.join("、")),
     }
+}
+
+/// The label a form shows for an API field name.
+fn field_label(field: &str) -> &str {
+    match field {
+        "name" => "名前",
+        "email" => "メール",
+        "password" => "パスワード",
+        "default_capacity" | "capacity" => "定員",
+        "address" => "住所",
+        "room" => "部屋",
+        "phone" => "電話番号",
+        "online_url" => "オンラインのリンク",
+        "title" => "講座名",
+        "default_fee_yen" | "fee_yen" => "参加費",
+        "default_length_minutes" => "時間（分）",
+        "eligibility.min_age" => "対象年齢（何歳から）",
+        "eligibility.max_age" => "対象年齢（何歳まで）",
+        "topics" => "分野",
+        "reason" => "理由",
+        "start_date" | "starts_on" => "はじまりの日",
+        "end_date" => "おわりの日",
+        "start_time" => "開始",
+        "end_time" => "終了",
+        "weekday" => "曜日",
+        "count" => "回数",
+        "asset_tag" => "管理番号",
+        "model" => "機種",
+        "os" => "OS",
+        "kind" => "種類",
+        "venue_id" | "home_venue_id" => "会場",
+        "status" => "状態",
+        other if other.ends_with(".closes") => "閉館時刻",
+        other if other.ends_with(".weekday") => "曜日",
+        other => other,
+    }
+}
+
+/// A validator's message in Japanese where it is one of the common ones.
+fn field_message(message: &str) -> String {
+    if message == "is required" || message == "must not be empty" {
+        return "入力してください".into();
+    }
+    if message == "must be after opens" {
+        return "開館より後にしてください".into();
+    }
+    if let Some(range) = message.strip_prefix("must be between ")
+        && let Some((low, high)) = range.split_once(" and ")
+    {
+        return format!("{low}から{}までにしてください", high.trim_end_matches(" yen"));
+    }
+    message.to_owned()
 }
 
 impl actix_web::ResponseError for ConsoleError {
@@ -242,3 +296,92 @@ impl actix_web::ResponseError for ConsoleError {
 }
 
 pub type ConsoleResult = Result<HttpResponse, ConsoleError>;
+
+/// A posted form as name/value pairs, repeated names kept (checkboxes such
+/// as a course's topics or a week of opening hours).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(body: &[u8]) -> Fields {
+        Fields(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value given for `name`, trimmed; `None` when absent or blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The value as typed (blank when absent): for optional text fields an
+    /// empty string clears.
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default().to_owned()
+    }
+
+    /// Every non-blank value given for `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, v)| n == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// A whole number (full-width digits accepted); 422 naming the field.
+    pub fn number(&self, name: &str) -> Result<Option<i64>, AppError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(raw) => {
+                let ascii: String = raw
+                    .chars()
+                    .map(|c| match c {
+                        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+                        _ => c,
+                    })
+                    .collect();
+                ascii
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| AppError::invalid_field(name, "数字で書いてください"))
+            }
+        }
+    }
+
+    /// A `YYYY-MM-DD` date; 422 naming the field.
+    pub fn date(&self, name: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+        self.get(name)
+            .map(|d| {
+                d.parse()
+                    .map_err(|_| AppError::invalid_field(name, "日付を選んでください"))
+            })
+            .transpose()
+    }
+
+    /// An `HH:MM` time; 422 naming the field.
+    pub fn time(&self, name: &str) -> Result<Option<chrono::NaiveTime>, AppError> {
+        self.get(name)
+            .map(|t| {
+                chrono::NaiveTime::parse_from_str(t, "%H:%M")
+                    .or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M:%S"))
+                    .map_err(|_| AppError::invalid_field(name, "時刻を選んでください"))
+            })
+            .transpose()
+    }
+
+    /// A UUID (a choice from a list); 422 naming the field.
+    pub fn id(&self, name: &str) -> Result<Option<uuid::Uuid>, AppError> {
+        self.get(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| AppError::invalid_field(name, "一覧から選んでください"))
+            })
+            .transpose()
+    }
+}

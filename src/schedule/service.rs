@@ -391,9 +391,11 @@ pub type Skipped = (NaiveDate, String);
 pub fn preview_series(
     conn: &mut DbConnection,
     ctx: &Context,
+    existing: Option<SeriesId>,
     input: SeriesInput,
 ) -> AppResult<(Vec<Occurrence>, Vec<Skipped>)> {
-    let (row, exceptions, _) = apply_series_input(conn, ctx, None, input)?;
+    let current = stored(conn, ctx, existing)?;
+    let (row, exceptions, _) = apply_series_input(conn, ctx, current, input)?;
     let pattern = pattern_of(&row, exceptions);
     let closures = closures_of(&queries::closures_at(conn, ctx.organisation, row.venue_id)?);
     let through = row.until_on.unwrap_or(row.starts_on + Duration::days(366));
@@ -417,10 +419,25 @@ fn booking_window(row: &SeriesRow, starts_at: NaiveDateTime) -> (NaiveDateTime, 
     )
 }
 
-/// Brings the future sessions of a series in line with it, up to `through`.
-/// Sessions with bookings are never moved or deleted here: they are reported
-/// as kept. Individually moved or resized (detached) and cancelled sessions
-/// are left alone. Call inside a write transaction.
+/// A stored series with its exception dates and instructors (404 when it
+/// is not the organisation's); `None` for a new one.
+fn stored(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    existing: Option<SeriesId>,
+) -> AppResult<Option<(SeriesRow, Vec<NaiveDate>, Vec<AccountId>)>> {
+    let Some(id) = existing else {
+        return Ok(None);
+    };
+    let row = queries::find_series(conn, ctx.organisation, id)?
+        .ok_or_else(|| AppError::not_found("series"))?;
+    Ok(Some((
+        row,
+        queries::exception_dates(conn, id)?,
+        queries::series_instructor_ids(conn, id)?,
+    )))
+}
+
 /// Creates a series (`existing` is `None`) or edits one, stores its
 /// exception dates and instructors, synchronises its sessions to the horizon
 /// and records it. Must run inside a write transaction.
@@ -430,18 +447,7 @@ pub fn save_series(
     existing: Option<SeriesId>,
     input: SeriesInput,
 ) -> AppResult<(SeriesRow, SyncReport)> {
-    let current = match existing {
-        Some(id) => {
-            let row = queries::find_series(conn, ctx.organisation, id)?
-                .ok_or_else(|| AppError::not_found("series"))?;
-            Some((
-                row,
-                queries::exception_dates(conn, id)?,
-                queries::series_instructor_ids(conn, id)?,
-            ))
-        }
-        None => None,
-    };
+    let current = stored(conn, ctx, existing)?;
     let (mut row, exceptions, instructors) = apply_series_input(conn, ctx, current, input)?;
     if existing.is_none() {
         queries::insert_series(conn, &row)?;
@@ -480,6 +486,10 @@ pub fn save_series(
     Ok((row, report))
 }
 
+/// Brings the future sessions of a series in line with it, up to `through`.
+/// Sessions with bookings are never moved or deleted here: they are reported
+/// as kept. Individually moved or resized (detached) and cancelled sessions
+/// are left alone. Call inside a write transaction.
 pub fn sync_series(
     conn: &mut DbConnection,
     ctx: &Context,

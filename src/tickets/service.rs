@@ -421,6 +421,8 @@ pub fn merge(
 ) -> AppResult<TicketRow> {
     use crate::db::schema::{ticket_events, tickets};
     use diesel::prelude::*;
+    // Merging is the office's (admins and coordinators).
+    caller.require(crate::auth::WRITERS)?;
     let duplicate = find(conn, caller, id)?;
     let survivor = find(conn, caller, into)?;
     if duplicate.id == survivor.id
