@@ -65,7 +65,11 @@ fn weekly_rule(rrule: &str) -> Option<(String, u8)> {
 fn rule_words(rrule: &str) -> String {
     match weekly_rule(rrule) {
         Some((day, interval)) => {
-            let name = WEEKDAYS.iter().find(|(w, _)| *w == day).map(|(_, n)| *n).unwrap_or("");
+            let name = WEEKDAYS
+                .iter()
+                .find(|(w, _)| *w == day)
+                .map(|(_, n)| *n)
+                .unwrap_or("");
             match interval {
                 1 => format!("毎週{name}"),
                 2 => format!("隔週{name}"),
@@ -76,10 +80,14 @@ fn rule_words(rrule: &str) -> String {
     }
 }
 
+/// (id, name) pairs for a select.
+type Choices = Vec<(String, String)>;
+
+/// The active courses and venues a series can use.
 fn names(
     conn: &mut crate::db::DbConnection,
     org: crate::db::OrganisationId,
-) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+) -> Result<(Choices, Choices), AppError> {
     let cf = crate::courses::types::CourseFilter {
         active: Some(true),
         kind: None,
@@ -145,7 +153,11 @@ async fn series_list(state: web::Data<AppState>, staff: Staff) -> ConsoleResult 
                         .map(|v| v.name.clone())
                         .unwrap_or_default(),
                     rule: rule_words(&r.rrule),
-                    times: format!("{}〜{}", r.start_time.format("%H:%M"), r.end_time.format("%H:%M")),
+                    times: format!(
+                        "{}〜{}",
+                        r.start_time.format("%H:%M"),
+                        r.end_time.format("%H:%M")
+                    ),
                     from: super::desk::when_day(r.starts_on),
                     count: match (r.occurrence_count, r.until_on) {
                         (Some(n), _) => format!("{n}回"),
@@ -225,11 +237,7 @@ async fn series_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult 
     )
 }
 
-async fn edit_page(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<Uuid>,
-) -> ConsoleResult {
+async fn edit_page(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>) -> ConsoleResult {
     office(&staff)?;
     let org = staff.caller.organisation_id;
     let id = crate::db::SeriesId(id.into_inner());
@@ -260,7 +268,10 @@ async fn edit_page(
                     rule_words(&row.rrule)
                 },
                 starts_on: row.starts_on.to_string(),
-                count: row.occurrence_count.map(|c| c.to_string()).unwrap_or_default(),
+                count: row
+                    .occurrence_count
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
                 start_time: row.start_time.format("%H:%M").to_string(),
                 end_time: row.end_time.format("%H:%M").to_string(),
                 capacity: row.capacity.to_string(),
@@ -368,7 +379,10 @@ async fn show_preview(
             let (dates, skipped) =
                 crate::schedule::service::preview_series(conn, &ctx, existing, input)?;
             Ok(Preview {
-                dates: dates.iter().map(|o| super::desk::when_day(o.date)).collect(),
+                dates: dates
+                    .iter()
+                    .map(|o| super::desk::when_day(o.date))
+                    .collect(),
                 skipped: skipped
                     .into_iter()
                     .map(|(d, why)| format!("{} {why}", short(d)))
@@ -434,7 +448,10 @@ async fn store(
             };
             let (_, report) = crate::schedule::service::save_series(conn, &ctx, existing, input)?;
             let when = |at: chrono::NaiveDateTime, end: chrono::NaiveDateTime| {
-                let (a, e) = (at.and_utc().with_timezone(&ctx.tz), end.and_utc().with_timezone(&ctx.tz));
+                let (a, e) = (
+                    at.and_utc().with_timezone(&ctx.tz),
+                    end.and_utc().with_timezone(&ctx.tz),
+                );
                 format!(
                     "{} {}〜{}",
                     super::desk::when_day(a.date_naive()),
@@ -451,7 +468,9 @@ async fn store(
                 kept: Vec::new(),
             };
             for id in &report.added {
-                if let Some(s) = crate::schedule::queries::find_session(conn, ctx.organisation, *id)? {
+                if let Some(s) =
+                    crate::schedule::queries::find_session(conn, ctx.organisation, *id)?
+                {
                     out.added.push(when(s.starts_at, s.ends_at));
                 }
             }
@@ -753,11 +772,7 @@ struct StaffCreated {
 
 /// A new account with a one-time password shown once: the person must
 /// choose their own at the first login.
-async fn create_staff(
-    state: web::Data<AppState>,
-    staff: Staff,
-    body: web::Bytes,
-) -> ConsoleResult {
+async fn create_staff(state: web::Data<AppState>, staff: Staff, body: web::Bytes) -> ConsoleResult {
     staff
         .caller
         .require(&[crate::auth::Role::Admin])

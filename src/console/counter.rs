@@ -244,7 +244,10 @@ async fn queue(
                 "mine" => filter.queue = Some("mine".into()),
                 "venue" => match my_venue {
                     Some(v) => filter.venue_id = Some(v.0),
-                    None => note = "担当会場が決まっていません（管理者が「スタッフ」で決めます）。".into(),
+                    None => {
+                        note =
+                            "担当会場が決まっていません（管理者が「スタッフ」で決めます）。".into()
+                    }
                 },
                 "all" => {}
                 _ => filter.queue = Some("unassigned".into()),
@@ -255,13 +258,20 @@ async fn queue(
                 Vec::new()
             };
             // The open tickets the person may see, counted per view.
-            let open = crate::tickets::service::list(conn, &caller, &TicketFilter::default(), None, 1000)?;
+            let open =
+                crate::tickets::service::list(conn, &caller, &TicketFilter::default(), None, 1000)?;
             let open: Vec<_> = open.into_iter().filter(|t| t.status.is_open()).collect();
             let counts = Counts {
-                mine: open.iter().filter(|t| t.assignee_id == Some(caller.account_id)).count(),
+                mine: open
+                    .iter()
+                    .filter(|t| t.assignee_id == Some(caller.account_id))
+                    .count(),
                 venue: my_venue.map(|v| open.iter().filter(|t| t.venue_id == Some(v)).count()),
                 unassigned: open.iter().filter(|t| t.assignee_id.is_none()).count(),
-                overdue: open.iter().filter(|t| t.sla.as_ref().is_some_and(|s| s.overdue)).count(),
+                overdue: open
+                    .iter()
+                    .filter(|t| t.sla.as_ref().is_some_and(|s| s.overdue))
+                    .count(),
             };
             Ok((rows, counts, note))
         })
@@ -447,26 +457,23 @@ async fn ticket_page(
                     .filter(|s| s.role != "instructor")
                     .map(|s| (s.id.to_string(), s.name))
                     .collect();
-            let others: Vec<(String, String)> = crate::tickets::service::list(
-                conn,
-                &caller,
-                &TicketFilter::default(),
-                None,
-                200,
-            )?
-            .into_iter()
-            .filter(|t| t.id != id && t.status.is_open())
-            .map(|t| {
-                (
-                    t.id.to_string(),
-                    format!(
-                        "{}{}",
-                        t.queue_number.map(|n| format!("{n}番 ")).unwrap_or_default(),
-                        t.subject
-                    ),
-                )
-            })
-            .collect();
+            let others: Vec<(String, String)> =
+                crate::tickets::service::list(conn, &caller, &TicketFilter::default(), None, 200)?
+                    .into_iter()
+                    .filter(|t| t.id != id && t.status.is_open())
+                    .map(|t| {
+                        (
+                            t.id.to_string(),
+                            format!(
+                                "{}{}",
+                                t.queue_number
+                                    .map(|n| format!("{n}番 "))
+                                    .unwrap_or_default(),
+                                t.subject
+                            ),
+                        )
+                    })
+                    .collect();
             let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
             let at = row.received_at.and_utc().with_timezone(&tz);
             let assignee = match row.assignee_id {

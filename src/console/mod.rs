@@ -173,7 +173,7 @@ pub fn in_japanese(e: &AppError) -> String {
         "booking_closed" => "この日程の予約受付は終わりました。",
         "nothing_to_enrol" => "この講座には、これからの日程がありません。",
         "overpayment" => "お支払いいただく額を超えています。",
-        "validation_failed" => "入力に足りないところがあります。",
+        "validation_failed" => "入力を確かめてください。",
         "invalid_credentials" => "メールアドレスかパスワードがちがいます。",
         "too_many_attempts" => "失敗が続いたため、しばらくログインできません。",
         "forbidden" | "not_your_session" => "この操作をする権限がありません。",
@@ -206,8 +206,8 @@ fn field_label(field: &str) -> &str {
         "title" => "講座名",
         "default_fee_yen" | "fee_yen" => "参加費",
         "default_length_minutes" => "時間（分）",
-        "eligibility.min_age" => "対象年齢（何歳から）",
-        "eligibility.max_age" => "対象年齢（何歳まで）",
+        "eligibility.min_age" | "min_age" => "対象年齢（何歳から）",
+        "eligibility.max_age" | "max_age" => "対象年齢（何歳まで）",
         "topics" => "分野",
         "reason" => "理由",
         "start_date" | "starts_on" => "はじまりの日",
@@ -239,7 +239,10 @@ fn field_message(message: &str) -> String {
     if let Some(range) = message.strip_prefix("must be between ")
         && let Some((low, high)) = range.split_once(" and ")
     {
-        return format!("{low}から{}までにしてください", high.trim_end_matches(" yen"));
+        return format!(
+            "{low}から{}までにしてください",
+            high.trim_end_matches(" yen")
+        );
     }
     message.to_owned()
 }
@@ -342,7 +345,9 @@ impl Fields {
                 let ascii: String = raw
                     .chars()
                     .map(|c| match c {
-                        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+                        '０'..='９' => {
+                            char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c)
+                        }
                         _ => c,
                     })
                     .collect();

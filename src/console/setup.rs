@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{ConsoleError, ConsoleResult, Fields, Page, Staff, html, hx_redirect, message};
 use crate::calendar::OpeningHours;
 use crate::courses::types::{CourseInput, CourseKind, Eligibility, Level};
-use crate::db::{ClosureId, CourseId, DeviceId, DbConnection, OrganisationId, VenueId};
+use crate::db::{ClosureId, CourseId, DbConnection, DeviceId, OrganisationId, VenueId};
 use crate::devices::types::DeviceStatus;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -34,7 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/courses/{id}", web::post().to(update_course))
         .route("/admin/closures", web::get().to(closures))
         .route("/admin/closures", web::post().to(create_closure))
-        .route("/admin/closures/{id}/delete", web::post().to(delete_closure))
+        .route(
+            "/admin/closures/{id}/delete",
+            web::post().to(delete_closure),
+        )
         .route("/admin/devices", web::get().to(devices))
         .route("/admin/devices", web::post().to(create_device))
         .route("/admin/devices/{id}/status", web::post().to(device_status));
@@ -173,11 +176,7 @@ fn venue_input(f: &Fields) -> Result<VenueInput, AppError> {
     })
 }
 
-async fn create_venue(
-    state: web::Data<AppState>,
-    staff: Staff,
-    body: web::Bytes,
-) -> ConsoleResult {
+async fn create_venue(state: web::Data<AppState>, staff: Staff, body: web::Bytes) -> ConsoleResult {
     office(&staff)?;
     let changes = venue_input(&Fields::parse(&body))?.parse(true)?;
     let caller = staff.caller.clone();
@@ -234,8 +233,12 @@ async fn venue_page(
             index,
             word: WEEKDAY_WORDS[index],
             open: h.is_some(),
-            opens: h.map(|(o, _)| o.format("%H:%M").to_string()).unwrap_or_else(|| "09:00".into()),
-            closes: h.map(|(_, c)| c.format("%H:%M").to_string()).unwrap_or_else(|| "17:00".into()),
+            opens: h
+                .map(|(o, _)| o.format("%H:%M").to_string())
+                .unwrap_or_else(|| "09:00".into()),
+            closes: h
+                .map(|(_, c)| c.format("%H:%M").to_string())
+                .unwrap_or_else(|| "17:00".into()),
         })
         .collect();
     html(
@@ -260,7 +263,9 @@ async fn update_venue(
     let id = VenueId(id.into_inner());
     let caller = staff.caller.clone();
     let row = state
-        .write(move |conn| crate::venues::service::change(conn, &caller, id, changes, "venue.update"))
+        .write(move |conn| {
+            crate::venues::service::change(conn, &caller, id, changes, "venue.update")
+        })
         .await?;
     message("success", &format!("{}を保存しました。", row.name))
 }
@@ -287,13 +292,19 @@ async fn venue_hours(
             ) else {
                 return message(
                     "error",
-                    &format!("{}曜日の開館と閉館の時刻を入れてください。", WEEKDAY_WORDS[d]),
+                    &format!(
+                        "{}曜日の開館と閉館の時刻を入れてください。",
+                        WEEKDAY_WORDS[d]
+                    ),
                 );
             };
             if closes <= opens {
                 return message(
                     "error",
-                    &format!("{}曜日の閉館は、開館より後にしてください。", WEEKDAY_WORDS[d]),
+                    &format!(
+                        "{}曜日の閉館は、開館より後にしてください。",
+                        WEEKDAY_WORDS[d]
+                    ),
                 );
             }
             list.push(OpeningHours {
@@ -360,7 +371,11 @@ async fn set_venue_active(
         active: Some(active),
         ..Default::default()
     };
-    let action = if active { "venue.update" } else { "venue.archive" };
+    let action = if active {
+        "venue.update"
+    } else {
+        "venue.archive"
+    };
     state
         .write(move |conn| crate::venues::service::change(conn, &caller, id, changes, action))
         .await?;
@@ -386,7 +401,8 @@ pub fn eligibility_words(e: &Eligibility) -> String {
         (None, Some(max)) => Some(format!("{max}歳以下")),
         (None, None) => None,
     };
-    let districts = (!e.districts.is_empty()).then(|| format!("{}にお住まい", e.districts.join("、")));
+    let districts =
+        (!e.districts.is_empty()).then(|| format!("{}にお住まい", e.districts.join("、")));
     match (age, districts) {
         (Some(a), Some(d)) => format!("{a}・{d}"),
         (Some(a), None) => a,
@@ -530,8 +546,12 @@ fn course_input(f: &Fields, creating: bool) -> Result<CourseInput, AppError> {
     let age = |name: &str| -> Result<Option<i32>, AppError> {
         f.number(name)?
             .map(|a| {
-                i32::try_from(a)
-                    .map_err(|_| AppError::invalid_field(&format!("eligibility.{name}"), "must be between 0 and 130"))
+                i32::try_from(a).map_err(|_| {
+                    AppError::invalid_field(
+                        &format!("eligibility.{name}"),
+                        "must be between 0 and 130",
+                    )
+                })
             })
             .transpose()
     };
@@ -979,7 +999,9 @@ async fn device_status(
     office(&staff)?;
     let f = Fields::parse(&body);
     let to = match f.get("status").and_then(DeviceStatus::parse) {
-        Some(s @ (DeviceStatus::Available | DeviceStatus::Maintenance | DeviceStatus::Retired)) => s,
+        Some(s @ (DeviceStatus::Available | DeviceStatus::Maintenance | DeviceStatus::Retired)) => {
+            s
+        }
         _ => return message("error", "状態を選んでください。"),
     };
     let note = f.get("note").map(str::to_owned);
@@ -993,7 +1015,11 @@ async fn device_status(
     match done {
         Ok(row) => message(
             "success",
-            &format!("{}を「{}」にしました。", row.asset_tag, device_status_word(row.status)),
+            &format!(
+                "{}を「{}」にしました。",
+                row.asset_tag,
+                device_status_word(row.status)
+            ),
         ),
         Err(AppError::Client(c)) if c.code == "invalid_transition" => message(
             "error",

@@ -5,9 +5,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
 use super::queries;
-use super::types::{
-    Course, CourseChanges, CourseFilter, CourseInput, NewTopic, Topic, topic_code,
-};
+use super::types::{Course, CourseChanges, CourseFilter, CourseInput, NewTopic, Topic, topic_code};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::CourseId;

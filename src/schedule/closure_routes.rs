@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use super::queries;
 use super::series_routes::context;
+use super::service::Context;
 use super::session_routes::answers;
 use super::types::{Closure, ClosureCreated, ClosureFilter, ClosureRow, NewClosure};
 use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::db::{ClosureId, DbConnection, VenueId};
-use super::service::Context;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::state::AppState;
@@ -98,8 +98,7 @@ pub fn add(conn: &mut DbConnection, ctx: &Context, req: NewClosure) -> AppResult
     queries::insert_closure(conn, &row)?;
     let from = crate::calendar::to_utc(&ctx.tz, starts_local).naive_utc();
     let to = crate::calendar::to_utc(&ctx.tz, ends_local).naive_utc();
-    let overlapping =
-        queries::sessions_overlapping(conn, ctx.organisation, venue, from, to)?;
+    let overlapping = queries::sessions_overlapping(conn, ctx.organisation, venue, from, to)?;
     crate::audit::record(
         conn,
         crate::audit::Actor {
@@ -113,7 +112,7 @@ pub fn add(conn: &mut DbConnection, ctx: &Context, req: NewClosure) -> AppResult
     )?;
     Ok(ClosureCreated {
         closure: row.into(),
-        overlapping_sessions: answers(conn, &ctx, overlapping)?,
+        overlapping_sessions: answers(conn, ctx, overlapping)?,
     })
 }
 

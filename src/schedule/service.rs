@@ -419,13 +419,16 @@ fn booking_window(row: &SeriesRow, starts_at: NaiveDateTime) -> (NaiveDateTime, 
     )
 }
 
+/// A series row with its exception dates and instructors.
+type StoredSeries = (SeriesRow, Vec<NaiveDate>, Vec<AccountId>);
+
 /// A stored series with its exception dates and instructors (404 when it
 /// is not the organisation's); `None` for a new one.
 fn stored(
     conn: &mut DbConnection,
     ctx: &Context,
     existing: Option<SeriesId>,
-) -> AppResult<Option<(SeriesRow, Vec<NaiveDate>, Vec<AccountId>)>> {
+) -> AppResult<Option<StoredSeries>> {
     let Some(id) = existing else {
         return Ok(None);
     };

@@ -11,7 +11,11 @@ use crate::db::{DbConnection, VenueId};
 use crate::error::{AppError, AppResult};
 
 /// Creates a venue from checked fields.
-pub fn create(conn: &mut DbConnection, caller: &Caller, changes: VenueChanges) -> AppResult<VenueRow> {
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    changes: VenueChanges,
+) -> AppResult<VenueRow> {
     let row = queries::insert(conn, caller.organisation_id, changes)?;
     crate::audit::record(
         conn,

@@ -659,6 +659,8 @@ async fn the_counter_numbers_visitors_calls_them_and_works_a_ticket(db: Db) {
     assert_eq!(move_buttons(&b).await, ["対応中"]);
     b.click("button[hx-vals*='\"in_progress\"']").await;
     state_is(&b, "対応中").await;
+    b.click("button[hx-post$='/auto-assign']").await;
+    b.sees("いま当番で、この分類を担当できる方がいません").await;
     b.fill("#body", "設定の「画面表示と明るさ」から変えられます。")
         .await;
     b.click("form[hx-post$='/notes'] button").await;
@@ -667,25 +669,30 @@ async fn the_counter_numbers_visitors_calls_them_and_works_a_ticket(db: Db) {
     state_is(&b, "解決").await;
     assert_eq!(move_buttons(&b).await, ["完了", "対応中"]);
     b.screenshot("ticket").await;
-    b.click("button[hx-post$='/auto-assign']").await;
-    b.sees("いま当番で、この分類を担当できる方がいません").await;
+    assert!(
+        b.client
+            .find(Locator::Css("button[hx-post$='/auto-assign']"))
+            .await
+            .is_err(),
+        "a resolved ticket is not assigned any more"
+    );
 
     // The queues filter by channel.
     b.go("/counter").await;
     b.find("#view").await.select_by_value("all").await.unwrap();
-    b.sees("4件").await;
+    b.sees("この表示で 4件").await;
     b.find("#qchannel")
         .await
         .select_by_value("fax")
         .await
         .unwrap();
-    b.sees("0件").await;
+    b.sees("この表示で 0件").await;
     b.find("#qchannel")
         .await
         .select_by_value("phone")
         .await
         .unwrap();
-    b.sees("1件").await;
+    b.sees("この表示で 1件").await;
     b.close().await;
 }
 
@@ -726,7 +733,17 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
-    for path in ["/admin/audit", "/admin/cash-sheet"] {
+    for path in [
+        "/admin",
+        "/admin/audit",
+        "/admin/cash-sheet",
+        "/admin/venues",
+        "/admin/courses",
+        "/admin/closures",
+        "/admin/devices",
+        "/admin/series",
+        "/admin/staff",
+    ] {
         let refused = client
             .get(app.url(path))
             .header("cookie", &pair)
@@ -788,8 +805,10 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
     b.go("/admin/audit").await;
     b.sees("series.create").await;
     b.sees("Admin").await;
+    b.screenshot("audit").await;
     b.go("/admin/cash-sheet").await;
     b.sees("差し引き 0円").await;
+    b.screenshot("cash-sheet").await;
     // A role change takes effect on the person's very next request.
     b.go("/admin/staff").await;
     b.find(&format!("#role-{vol_id}"))
@@ -825,7 +844,446 @@ async fn administration_is_for_the_office_and_previews_a_series(db: Db) {
     b.close().await;
 }
 
+/// `12月1日（火）`, as the console writes a day.
+fn japanese_day(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let w = ["月", "火", "水", "木", "金", "土", "日"][d.weekday().num_days_from_monday() as usize];
+    format!("{}月{}日（{w}）", d.month(), d.day())
+}
+
+/// Accepts the confirmation a destructive button asks for (`hx-confirm`).
+async fn confirm(b: &Browser) {
+    for _ in 0..50 {
+        if b.client.accept_alert().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no confirmation was asked");
+}
+
+async fn select(b: &Browser, css: &str, value: &str) {
+    b.find(css).await.select_by_value(value).await.unwrap();
+}
+
+async fn is_checked(b: &Browser, css: &str) -> bool {
+    b.find(css).await.prop("checked").await.unwrap().as_deref() == Some("true")
+}
+
+async fn set_checked(b: &Browser, css: &str, on: bool) {
+    if is_checked(b, css).await != on {
+        b.click(css).await;
+    }
+}
+
+async fn set_date(b: &Browser, id: &str, value: &str) {
+    b.client
+        .execute(
+            &format!("document.getElementById('{id}').value = '{value}';"),
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+async fn the_office_sets_up_venues_courses_closures_devices_and_staff(db: Db) {
+    let app = spawn_app(db).await;
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.go("/admin").await;
+    b.screenshot("admin").await;
+
+    // A venue open on Mondays only, 10:00–15:00.
+    b.click("a[href='/admin/venues']").await;
+    b.fill("#name", "大垣市情報工房").await;
+    b.fill("#address", "大垣市小野4-35-10").await;
+    b.fill("#default_capacity", "16").await;
+    b.click("#venue-form button[type=submit]").await;
+    b.sees("開館時間を保存する").await;
+    let venue = b
+        .path()
+        .await
+        .trim_start_matches("/admin/venues/")
+        .to_owned();
+    let stored = app
+        .get_ok(&format!("/api/v1/venues/{venue}"), &app.admin_token)
+        .await;
+    assert_eq!(stored["default_capacity"], 16);
+    set_checked(&b, "#follow", false).await;
+    for d in 0..7 {
+        set_checked(&b, &format!("#open_{d}"), d == 0).await;
+    }
+    set_date(&b, "opens_0", "10:00").await;
+    set_date(&b, "closes_0", "15:00").await;
+    b.click("#hours-form button[type=submit]").await;
+    b.sees("開館時間を保存しました：月 10:00〜15:00").await;
+    b.screenshot("admin-venue").await;
+    let hours = app
+        .get_ok(
+            &format!("/api/v1/venues/{venue}/opening-hours"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(hours["own"], true);
+    assert_eq!(
+        hours["hours"],
+        json!([{"weekday": "monday", "opens": "10:00:00", "closes": "15:00:00"}])
+    );
+    // Closing before opening is refused in words and changes nothing.
+    set_date(&b, "closes_0", "09:00").await;
+    b.click("#hours-form button[type=submit]").await;
+    b.sees("月曜日の閉館は、開館より後にしてください").await;
+    let unchanged = app
+        .get_ok(
+            &format!("/api/v1/venues/{venue}/opening-hours"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(unchanged, hours);
+
+    // A course for residents of 65 and over in two districts, with topics.
+    b.go("/admin/courses").await;
+    b.fill("#title", "はじめてのLINE").await;
+    b.fill("#default_fee_yen", "300").await;
+    b.fill("#default_length_minutes", "90").await;
+    b.click("input[name=topics][value=line_and_social]").await;
+    b.fill("#min_age", "abc").await;
+    b.click("#course-form button[type=submit]").await;
+    b.sees("対象年齢（何歳から）：数字で書いてください").await;
+    let none = app.get_ok("/api/v1/courses", &app.admin_token).await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0, "nothing saved");
+    b.fill("#min_age", "65").await;
+    b.fill("#districts", "北区\n南区").await;
+    b.click("#course-form button[type=submit]").await;
+    b.sees("65歳以上・北区、南区にお住まい").await;
+    b.screenshot("admin-course").await;
+    let course = b
+        .path()
+        .await
+        .trim_start_matches("/admin/courses/")
+        .to_owned();
+    let stored = app
+        .get_ok(&format!("/api/v1/courses/{course}"), &app.admin_token)
+        .await;
+    assert_eq!(stored["topics"], json!(["line_and_social"]));
+    assert_eq!(stored["eligibility"]["min_age"], 65);
+    assert_eq!(stored["eligibility"]["districts"], json!(["北区", "南区"]));
+    assert_eq!(stored["default_fee_yen"], 300);
+    // Raising the age keeps the topics.
+    b.fill("#min_age", "70").await;
+    b.click("#course-form button[type=submit]").await;
+    b.sees("対象：70歳以上").await;
+    let stored = app
+        .get_ok(&format!("/api/v1/courses/{course}"), &app.admin_token)
+        .await;
+    assert_eq!(stored["topics"], json!(["line_and_social"]));
+    b.go("/admin/courses").await;
+    b.sees("LINE・SNS").await;
+    b.screenshot("admin-courses").await;
+
+    // A closure over a day that already has a session: the session is
+    // named and left alone; removing the closure asks first.
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
+    let session = app
+        .post_ok(
+            "/api/v1/sessions",
+            &app.admin_token,
+            &json!({"course_id": course, "venue_id": venue, "date": day, "start_time": "10:00"}),
+            201,
+        )
+        .await;
+    b.go("/admin/closures").await;
+    b.fill("#reason", "館内点検").await;
+    set_date(&b, "start_date", &day.to_string()).await;
+    b.click("#closure-form button[type=submit]").await;
+    b.sees("休館日を追加しました").await;
+    b.sees("はじめてのLINE（大垣市情報工房）").await;
+    let still = app
+        .get_ok(
+            &format!("/api/v1/sessions/{}", session["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(still["status"], "scheduled", "not cancelled by the closure");
+    b.go("/admin/closures").await;
+    b.sees("館内点検").await;
+    b.screenshot("admin-closures").await;
+    b.click("button[hx-post$='/delete']").await;
+    confirm(&b).await;
+    b.sees("これからの休館日はありません").await;
+    let closures = app.get_ok("/api/v1/closures", &app.admin_token).await;
+    assert_eq!(closures.as_array().unwrap().len(), 0);
+
+    // Loaner devices with their states.
+    b.go("/admin/devices").await;
+    for tag in ["P-01", "P-02"] {
+        b.fill("#asset_tag", tag).await;
+        b.fill("#model", "AQUOS wish").await;
+        b.fill("#os", "android").await;
+        b.click("#device-form button[type=submit]").await;
+        b.sees(tag).await;
+    }
+    b.fill("#asset_tag", "P-01").await;
+    b.fill("#model", "AQUOS wish").await;
+    b.fill("#os", "android").await;
+    b.click("#device-form button[type=submit]").await;
+    b.sees("この管理番号は、もう使われています").await;
+    b.sees("利用できる 2台").await;
+    let row = "#device-P-02";
+    b.find(&format!("{row} select"))
+        .await
+        .select_by_value("maintenance")
+        .await
+        .unwrap();
+    b.fill(&format!("{row} input[name=note]"), "画面にひび")
+        .await;
+    b.click(&format!("{row} button")).await;
+    b.sees("P-02を「点検中」にしました").await;
+    let devices = app
+        .get_ok("/api/v1/devices?status=maintenance", &app.admin_token)
+        .await;
+    assert_eq!(devices["items"].as_array().unwrap().len(), 1);
+    assert_eq!(devices["items"][0]["asset_tag"], "P-02");
+    b.go("/admin/devices").await;
+    b.sees("点検中 1台").await;
+    b.screenshot("admin-devices").await;
+
+    // A new colleague with a one-time password and a home venue; then
+    // deactivated, after a confirmation.
+    b.go("/admin/staff").await;
+    b.fill("#new-name", "田中 一郎").await;
+    b.fill("#new-email", "tanaka@kita.example").await;
+    select(&b, "#new-role", "volunteer").await;
+    select(&b, "#new-venue", &venue).await;
+    b.click("#staff-form button[type=submit]").await;
+    b.sees("田中 一郎 さんを追加しました").await;
+    let password: String = b
+        .find("#temporary-password")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(password.len(), 20);
+    let list = app.get_ok("/api/v1/staff?q=tanaka", &app.admin_token).await;
+    let tanaka = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["email"] == "tanaka@kita.example")
+        .unwrap()
+        .clone();
+    assert_eq!(tanaka["venue_id"], json!(venue));
+    assert_eq!(tanaka["must_change_password"], true);
+    let login = app.login("tanaka@kita.example", &password).await;
+    assert_eq!(login.status(), 200, "the one-time password works");
+    b.go("/admin/staff").await;
+    b.sees("田中 一郎").await;
+    b.screenshot("admin-staff").await;
+    let id = tanaka["id"].as_str().unwrap();
+    b.click(&format!("#deactivate-{id}")).await;
+    confirm(&b).await;
+    b.find(&format!("#reactivate-{id}")).await;
+    let after = app
+        .get_ok(&format!("/api/v1/staff/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(after["active"], false);
+    let refused = app.login("tanaka@kita.example", &password).await;
+    assert_eq!(refused.status(), 401);
+    b.close().await;
+}
+
+async fn a_series_edit_reports_what_moved_and_what_stayed_for_the_booked(db: Db) {
+    use chrono::{Datelike, Weekday};
+    let app = spawn_app(db).await;
+    let (venue, course) = app.venue_and_course().await;
+    let mut first = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    while first.weekday() != Weekday::Tue {
+        first += chrono::Duration::days(1);
+    }
+    let saved = app
+        .post_ok(
+            "/api/v1/series",
+            &app.admin_token,
+            &json!({"course_id": course, "venue_id": venue, "rrule": "FREQ=WEEKLY;BYDAY=TU",
+                    "starts_on": first, "count": 3, "start_time": "14:00", "end_time": "16:00",
+                    "skip_public_holidays": false, "skip_closures": false}),
+            201,
+        )
+        .await;
+    let series = saved["series"]["id"].as_str().unwrap().to_owned();
+    let sessions: Vec<String> = saved["sessions"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sessions.len(), 3);
+    let resident = resident(&app, "山田", "やまだ", "0584-00-0001").await;
+    app.book_ok(&sessions[0], &resident).await;
+
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.go("/admin/series").await;
+    b.sees("毎週火曜日").await;
+    b.click(&format!("a[href='/admin/series/{series}/edit']"))
+        .await;
+    b.sees("くり返しの日程を変える").await;
+    assert_eq!(
+        b.find("#start_time")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("14:00")
+    );
+    set_date(&b, "start_time", "15:00").await;
+    set_date(&b, "end_time", "17:00").await;
+    b.click("#series-form button[type=submit]").await;
+    b.sees(&japanese_day(first)).await;
+    b.click(&format!(
+        "#series-form button[hx-post='/admin/series/{series}']"
+    ))
+    .await;
+    let text = b.sees("時間を移した回").await;
+    assert!(text.contains("予約があるため、そのままにした回"), "{text}");
+    let moved = b.find("ul.moved").await.text().await.unwrap();
+    assert_eq!(moved.lines().count(), 2, "{moved}");
+    assert!(
+        moved.contains("14:00〜16:00 →") && moved.contains("15:00〜17:00"),
+        "{moved}"
+    );
+    let kept = b.find("ul.kept").await.text().await.unwrap();
+    assert!(kept.contains(&japanese_day(first)), "{kept}");
+    assert!(kept.contains("14:00〜16:00（予約 1人"), "{kept}");
+    b.screenshot("series-edit-report").await;
+    // The booked session did not move; the others did.
+    let booked = app
+        .get_ok(
+            &format!("/api/v1/sessions/{}", sessions[0]),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(booked["local"]["start_time"], "14:00:00");
+    let other = app
+        .get_ok(
+            &format!("/api/v1/sessions/{}", sessions[1]),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(other["local"]["start_time"], "15:00:00");
+    b.close().await;
+}
+
+async fn the_office_gives_tickets_to_colleagues_and_merges_duplicates(db: Db) {
+    let app = spawn_app(db).await;
+    let venue = app
+        .post_ok(
+            "/api/v1/venues",
+            &app.admin_token,
+            &json!({"name": "ソフトピア", "default_capacity": 20}),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let colleague = app.create_staff("sato@kita.example", "volunteer").await;
+    let colleague_id = colleague["id"].as_str().unwrap().to_owned();
+    let ticket = |subject: &'static str, venue: Option<&str>| {
+        let mut body =
+            json!({"channel": "phone", "category": "photos_printing", "subject": subject});
+        if let Some(v) = venue {
+            body["venue_id"] = json!(v);
+        }
+        body
+    };
+    let first = app
+        .post_ok(
+            "/api/v1/tickets",
+            &app.admin_token,
+            &ticket("写真を印刷したい", Some(&venue)),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = app
+        .post_ok(
+            "/api/v1/tickets",
+            &app.admin_token,
+            &ticket("写真の印刷（2回目の電話）", None),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    // "My venue" asks for a venue first; with one, it shows that venue's.
+    b.go("/counter").await;
+    select(&b, "#view", "venue").await;
+    b.sees("担当会場が決まっていません").await;
+    let me = app.get_ok("/api/v1/me", &app.admin_token).await;
+    app.patch(
+        &format!("/api/v1/staff/{}", me["id"].as_str().unwrap()),
+        &app.admin_token,
+        &json!({"venue_id": venue}),
+    )
+    .await;
+    b.go("/counter").await;
+    b.sees("担当会場 1件").await;
+    select(&b, "#view", "venue").await;
+    b.sees("この表示で 1件").await;
+    b.sees("写真を印刷したい").await;
+
+    // Given to a colleague: the ticket says who has it.
+    b.go(&format!("/tickets/{first}")).await;
+    select(&b, "#assignee", &colleague_id).await;
+    b.click("form[hx-post$='/assign'] button").await;
+    state_is(&b, "担当決定").await;
+    let given = app
+        .get_ok(&format!("/api/v1/tickets/{first}"), &app.admin_token)
+        .await;
+    assert_eq!(given["assignee_id"], json!(colleague_id));
+
+    // The second call is merged into the first, after a confirmation.
+    b.go(&format!("/tickets/{again}")).await;
+    select(&b, "#into", &first).await;
+    b.click("form[hx-post$='/merge'] button").await;
+    confirm(&b).await;
+    b.sees("写真を印刷したい").await;
+    assert_eq!(b.path().await, format!("/tickets/{first}"));
+    let merged = app
+        .get_ok(&format!("/api/v1/tickets/{again}"), &app.admin_token)
+        .await;
+    assert_eq!(merged["merged_into"], json!(first));
+
+    // A volunteer is offered neither, and the server refuses a merge.
+    let (_, token) = app.staff_with_token("vol@kita.example", "volunteer").await;
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{first}/merge"),
+            &token,
+            &json!({"into_id": again}),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    b.close().await;
+}
+
 db_tests!(
+    the_office_sets_up_venues_courses_closures_devices_and_staff,
+    a_series_edit_reports_what_moved_and_what_stayed_for_the_booked,
+    the_office_gives_tickets_to_colleagues_and_merges_duplicates,
     a_new_colleague_logs_in_and_chooses_a_password,
     the_phone_desk_finds_registers_books_and_cancels,
     the_tablet_marks_attendance_and_closes_only_after_the_start,
