@@ -1280,6 +1280,128 @@ async fn the_office_gives_tickets_to_colleagues_and_merges_duplicates(db: Db) {
     b.close().await;
 }
 
+/// A soak, not a test of the suite (`#[ignore]`): the board left open for
+/// `BOARD_SOAK_MINUTES` (default 10) while numbers are called every 10 s;
+/// prints the page's JS heap after a garbage collection, its element count
+/// and the server process's resident memory each minute, and fails if the
+/// heap or the page grew. Run with
+/// `BOARD_SOAK_MINUTES=30 cargo test --test api board_soak -- --ignored --nocapture`;
+/// results in docs/benchmarks.md.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn board_soak() {
+    let app = spawn_app(Db::Sqlite).await;
+    let minutes: u64 = std::env::var("BOARD_SOAK_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(10);
+    let venue = app
+        .post_ok(
+            "/api/v1/venues",
+            &app.admin_token,
+            &json!({"name": "ソフトピア", "default_capacity": 20}),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = madoguchi::auth::tokens::generate();
+    {
+        let mut conn = app.pool.get().unwrap();
+        madoguchi::tickets::queries::set_board_link(
+            &mut conn,
+            app.org_id,
+            madoguchi::db::VenueId(venue.parse().unwrap()),
+            &madoguchi::auth::tokens::digest(&secret),
+        )
+        .unwrap();
+    }
+    let port = chromedriver();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--enable-precise-memory-info", "--js-flags=--expose-gc", "--window-size=1920,1080"]}),
+    );
+    let client = ClientBuilder::rustls()
+        .expect("tls")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    client
+        .goto(&format!("{}/board/{venue}?token={secret}", app.address))
+        .await
+        .unwrap();
+    let rss = || {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0)
+    };
+    let mut samples = Vec::new();
+    let started = std::time::Instant::now();
+    let mut tick = 0u64;
+    while started.elapsed() < Duration::from_secs(minutes * 60) {
+        let t = app
+            .post_ok(
+                "/api/v1/tickets",
+                &app.admin_token,
+                &json!({"channel": "face_to_face", "category": "smartphone", "subject": "相談", "venue_id": venue}),
+                201,
+            )
+            .await;
+        if tick > 0 {
+            app.post(
+                &format!("/api/v1/tickets/{}/call", t["id"].as_str().unwrap()),
+                &app.admin_token,
+                &json!({}),
+            )
+            .await;
+        }
+        tick += 1;
+        if tick % 6 == 0 {
+            let v = client
+                .execute(
+                    "window.gc && window.gc(); return [performance.memory.usedJSHeapSize, document.getElementsByTagName('*').length];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let heap = v[0].as_u64().unwrap();
+            let nodes = v[1].as_u64().unwrap();
+            println!(
+                "minute {:>3}: heap {:>8} bytes, {:>4} elements, server RSS {:>7} kB",
+                tick / 6,
+                heap,
+                nodes,
+                rss()
+            );
+            samples.push((heap, nodes));
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    client.close().await.ok();
+    let (first_heap, _) = samples[0];
+    let (last_heap, last_nodes) = *samples.last().unwrap();
+    let max_nodes = samples.iter().map(|s| s.1).max().unwrap();
+    assert!(
+        last_heap < first_heap * 3 / 2,
+        "the board's heap grew: {samples:?}"
+    );
+    assert!(max_nodes <= last_nodes + 50, "the page grew: {samples:?}");
+}
+
 db_tests!(
     the_office_sets_up_venues_courses_closures_devices_and_staff,
     a_series_edit_reports_what_moved_and_what_stayed_for_the_booked,
