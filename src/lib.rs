@@ -23,6 +23,7 @@ pub mod messages;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;
+pub mod reports;
 pub mod residents;
 pub mod schedule;
 pub mod staff;

@@ -33,6 +33,8 @@ use crate::schedule::types::SessionStatus;
         (name = "fees", description = "Payments, refunds, balances and the cash sheet"),
         (name = "tickets", description = "The ICT consultation desk"),
         (name = "messages", description = "Mail to residents (the outbox) and the call list for those who get calls"),
+        (name = "reports", description = "Figures of a period for the municipality and the programme, as JSON, CSV or xlsx"),
+        (name = "privacy", description = "Residents' rights over their data: export and erasure"),
         (name = "audit", description = "Who changed what"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -21,7 +21,7 @@ use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
     audit, auth, bookings, bootstrap, courses, devices, fees, health, messages, organisations,
-    residents, schedule, staff, telemetry, tickets, venues,
+    reports, residents, schedule, staff, telemetry, tickets, venues,
 };
 
 pub struct Application {
@@ -100,6 +100,7 @@ pub fn jobs(settings: &Settings) -> anyhow::Result<Vec<crate::jobs::Job>> {
             settings.tickets.auto_close_interval_secs,
         ),
         crate::jobs::housekeeping_job(settings.jobs.housekeeping_interval_secs),
+        crate::residents::privacy::retention_job(settings.jobs.housekeeping_interval_secs),
     ])
 }
 
@@ -119,6 +120,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::session_routes::configure(cfg);
     schedule::feed_routes::configure(cfg);
     residents::routes::configure(cfg);
+    residents::privacy_routes::configure(cfg);
     bookings::merge_routes::configure(cfg);
     bookings::routes::configure(cfg);
     bookings::enrolment_routes::configure(cfg);
@@ -129,6 +131,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tickets::routes::configure(cfg);
     tickets::duty_routes::configure(cfg);
     messages::routes::configure(cfg);
+    reports::routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

@@ -48,6 +48,17 @@ diesel::table! {
         contact_phone -> Nullable<Text>,
         mail_signature -> Nullable<Text>,
         reminder_rules -> Text,
+        retention_months -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    resident_erasures (resident_id) {
+        resident_id -> Text,
+        organisation_id -> Text,
+        reason -> Text,
+        erased_by -> Nullable<Text>,
+        erased_at -> Timestamp,
     }
 }
 
@@ -414,6 +425,7 @@ diesel::table! {
         class_fee_yen -> Integer,
         loaner_fee_yen -> Integer,
         eligibility_override_reason -> Nullable<Text>,
+        age_band -> Nullable<Text>,
     }
 }
 
@@ -664,6 +676,7 @@ diesel::joinable!(course_topics -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     board_links,
+    resident_erasures,
     outbox_messages,
     call_list_items,
     call_outcomes,

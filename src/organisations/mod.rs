@@ -23,6 +23,7 @@ pub struct OrganisationRow {
     pub contact_phone: Option<String>,
     pub mail_signature: Option<String>,
     pub reminder_rules: String,
+    pub retention_months: Option<i32>,
 }
 
 /// What a PATCH of the organisation may change.
@@ -34,6 +35,7 @@ pub struct OrganisationChanges {
     pub contact_phone: Option<Option<String>>,
     pub mail_signature: Option<Option<String>>,
     pub reminder_rules: Option<String>,
+    pub retention_months: Option<Option<i32>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -49,6 +51,9 @@ pub struct Organisation {
     /// When reminders go out: `24h` (hours before), `1d@10:00` (the day
     /// before at 10:00 local).
     pub reminders: Vec<String>,
+    /// Residents with no activity for this many months are erased by a job
+    /// (their anonymous counts stay in the reports); `null`: never.
+    pub retention_months: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -67,6 +72,7 @@ impl From<OrganisationRow> for Organisation {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            retention_months: row.retention_months,
             created_at: row.created_at.and_utc(),
         }
     }

@@ -34,6 +34,7 @@ pub fn insert(conn: &mut DbConnection, name: &str) -> QueryResult<OrganisationRo
         contact_phone: None,
         mail_signature: None,
         reminder_rules: "1d@10:00".to_owned(),
+        retention_months: None,
     };
     diesel::insert_into(organisations::table)
         .values(&row)

@@ -35,6 +35,14 @@ pub struct UpdateOrganisation {
     /// When reminders go out, e.g. `["24h", "2h"]` or `["1d@10:00"]`
     /// (the default); `[]` sends none.
     pub reminders: Option<Vec<String>>,
+    /// Erase residents without activity for this many months (12–120);
+    /// `null` turns the retention job off for the organisation.
+    #[serde(
+        default,
+        deserialize_with = "crate::validate::double_option::deserialize"
+    )]
+    #[schema(value_type = Option<i32>)]
+    pub retention_months: Option<Option<i64>>,
 }
 
 /// Parses an IANA timezone name.
@@ -113,6 +121,14 @@ async fn update_organisation(
             }),
         )
     });
+    let retention_months = body.0.retention_months.map(|m| match m {
+        Some(months) if (12..=120).contains(&months) => Some(months as i32),
+        Some(_) => {
+            v.fail("retention_months", "must be between 12 and 120 months");
+            None
+        }
+        None => None,
+    });
     v.finish()?;
     let changes = crate::organisations::OrganisationChanges {
         name,
@@ -120,6 +136,7 @@ async fn update_organisation(
         contact_phone,
         mail_signature,
         reminder_rules,
+        retention_months,
     };
     let row = state
         .write(move |conn| {

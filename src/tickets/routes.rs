@@ -213,7 +213,7 @@ async fn ticket_stats(
     match q.format.as_deref() {
         Some("csv") => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(stats::csv(&figures))),
+            .body(stats::csv(&figures)?)),
         None | Some("json") => Ok(HttpResponse::Ok().json(figures)),
         Some(_) => Err(AppError::invalid_field("format", "must be json or csv")),
     }

@@ -76,10 +76,16 @@ pub fn compute(
     stats
 }
 
-/// The same figures as CSV: `dimension,value,count`, then the medians.
-pub fn csv(stats: &Stats) -> String {
-    let mut out = String::from("dimension,value,count\n");
-    out.push_str(&format!("total,all,{}\n", stats.total));
+/// The same figures as CSV (`dimension,value,count`, then the medians),
+/// through the report writer: quoted, formulas neutralised, UTF-8 with a
+/// byte-order mark for Excel.
+pub fn csv(stats: &Stats) -> crate::error::AppResult<Vec<u8>> {
+    use crate::reports::export::{Cell, Encoding, csv_text};
+    let mut rows = vec![vec![
+        Cell::from("total"),
+        Cell::from("all"),
+        Cell::Int(stats.total as i64),
+    ]];
     for (name, map) in [
         ("channel", &stats.by_channel),
         ("category", &stats.by_category),
@@ -87,19 +93,24 @@ pub fn csv(stats: &Stats) -> String {
         ("priority", &stats.by_priority),
     ] {
         for (value, count) in map {
-            out.push_str(&format!("{name},{value},{count}\n"));
+            rows.push(vec![
+                Cell::from(name),
+                Cell::from(value.as_str()),
+                Cell::Int(*count as i64),
+            ]);
         }
     }
-    let fmt = |m: Option<f64>| m.map(|v| v.to_string()).unwrap_or_default();
-    out.push_str(&format!(
-        "median_minutes,first_response,{}\n",
-        fmt(stats.median_first_response_minutes)
-    ));
-    out.push_str(&format!(
-        "median_minutes,resolution,{}\n",
-        fmt(stats.median_resolution_minutes)
-    ));
-    out
+    rows.push(vec![
+        Cell::from("median_minutes"),
+        Cell::from("first_response"),
+        Cell::from(stats.median_first_response_minutes),
+    ]);
+    rows.push(vec![
+        Cell::from("median_minutes"),
+        Cell::from("resolution"),
+        Cell::from(stats.median_resolution_minutes),
+    ]);
+    Ok(Encoding::Utf8Bom.encode(&csv_text(&["dimension", "value", "count"], rows)?))
 }
 
 #[cfg(test)]

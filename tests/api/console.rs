@@ -1370,7 +1370,7 @@ async fn board_soak() {
             .await;
         }
         tick += 1;
-        if tick % 6 == 0 {
+        if tick.is_multiple_of(6) {
             let v = client
                 .execute(
                     "window.gc && window.gc(); return [performance.memory.usedJSHeapSize, document.getElementsByTagName('*').length];",

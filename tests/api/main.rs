@@ -22,6 +22,7 @@ mod mail;
 mod migrations;
 mod openapi;
 mod programmes;
+mod reports;
 mod residents;
 mod schedule;
 mod schedule_job;

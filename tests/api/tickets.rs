@@ -249,9 +249,9 @@ async fn a_question_answered_on_the_spot_is_one_request_and_still_counts(db: Db)
             .unwrap()
             .starts_with("text/csv")
     );
-    let csv = res.text().await.unwrap();
-    assert!(csv.starts_with("dimension,value,count\n"));
-    assert!(csv.contains("channel,phone,2\n"));
+    let csv = String::from_utf8(res.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(csv.starts_with("\u{feff}dimension,value,count\r\n"));
+    assert!(csv.contains("channel,phone,2\r\n"));
     let counts = app.get_ok("/api/v1/tickets/counts", &app.admin_token).await;
     assert_eq!(
         (

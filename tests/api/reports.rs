@@ -1,0 +1,627 @@
+//! The organisation's report for a period, its files for Excel, and a
+//! resident's rights over their data (export, erasure, retention).
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, TestApp, assert_problem, db_tests, spawn_app};
+
+async fn person(app: &TestApp, family: &str, birth_year: i64, district: &str) -> String {
+    app.post_ok(
+        "/api/v1/residents",
+        &app.admin_token,
+        &json!({"family_name": family, "given_name": "花子", "family_name_kana": "てすと", "given_name_kana": "はなこ",
+                "phone": "0584-11-2222", "email": format!("{}@example.jp", uuid::Uuid::now_v7()),
+                "birth_year": birth_year, "district": district, "notes": "耳が遠い", "confirm_new_person": true}),
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn session(app: &TestApp, venue: &str, course: &str, capacity: i64) -> String {
+    app.post_ok(
+        "/api/v1/sessions",
+        &app.admin_token,
+        &json!({"course_id": course, "venue_id": venue, "capacity": capacity, "start_time": "14:00",
+                "date": chrono::Utc::now().date_naive() + Duration::days(5)}),
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn book(app: &TestApp, s: &str, r: &str, channel: &str) -> Value {
+    app.post_ok(
+        &format!("/api/v1/sessions/{s}/bookings"),
+        &app.admin_token,
+        &json!({"resident_id": r, "channel": channel}),
+        201,
+    )
+    .await
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+struct Seeded {
+    venue: String,
+    residents: Vec<String>,
+    held: Vec<String>,
+    range: String,
+}
+
+/// Two sessions held (one with a no-show, an announced absence, a
+/// waitlisted and a cancelled booking), one cancelled, one to come; fees
+/// paid and refunded; a phone lent and late; two consultations.
+async fn seeded(app: &TestApp) -> Seeded {
+    let (venue, course) = app.venue_and_course().await;
+    let r = vec![
+        person(app, "山田", 1950, "北区").await,
+        person(app, "佐藤", 1944, "南区").await,
+        person(app, "鈴木", 1962, "北区").await,
+        person(app, "田中", 1938, "南区").await,
+    ];
+    let s1 = session(app, &venue, &course, 3).await;
+    let s2 = session(app, &venue, &course, 10).await;
+    let s3 = session(app, &venue, &course, 10).await;
+    let s4 = session(app, &venue, &course, 10).await;
+    let b11 = book(app, &s1, &r[0], "phone").await;
+    let b12 = book(app, &s1, &r[1], "phone").await;
+    let b13 = book(app, &s1, &r[2], "counter").await;
+    let w14 = book(app, &s1, &r[3], "phone").await;
+    assert_eq!(w14["status"], "waitlisted");
+    let b21 = book(app, &s2, &r[0], "phone").await;
+    let b22 = book(app, &s2, &r[1], "web").await;
+    app.post_ok(
+        &format!("/api/v1/bookings/{}/cancel", id(&b22)),
+        &app.admin_token,
+        &json!({"reason": "体調不良"}),
+        200,
+    )
+    .await;
+    book(app, &s3, &r[2], "phone").await;
+    app.post_ok(
+        &format!("/api/v1/sessions/{s3}/cancel"),
+        &app.admin_token,
+        &json!({"reason": "講師の都合"}),
+        200,
+    )
+    .await;
+    book(app, &s4, &r[3], "phone").await;
+    // A phone lent for s1, due back before now and still out.
+    let device = app
+        .post_ok(
+            "/api/v1/devices",
+            &app.admin_token,
+            &json!({"asset_tag": "P-01", "kind": "smartphone", "os": "android", "model": "AQUOS", "home_venue_id": venue}),
+            201,
+        )
+        .await;
+    for s in [&s1, &s2] {
+        app.set_session_start(s, Duration::minutes(-90));
+    }
+    let loan = app
+        .post_ok(
+            "/api/v1/loans",
+            &app.admin_token,
+            &json!({"device_id": device["id"], "booking_id": b11["id"]}),
+            201,
+        )
+        .await;
+    {
+        use diesel::prelude::*;
+        use madoguchi::db::schema::loans;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(loans::table.filter(loans::id.eq(loan["id"].as_str().unwrap())))
+            .set(loans::due_at.eq(chrono::Utc::now().naive_utc() - Duration::minutes(5)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let marks = json!({"marks": [{"booking_id": b11["id"], "attendance": "present"},
+                                 {"booking_id": b12["id"], "attendance": "late"},
+                                 {"booking_id": b13["id"], "attendance": "absent"}]});
+    app.post_ok(
+        &format!("/api/v1/sessions/{s1}/attendance"),
+        &app.admin_token,
+        &marks,
+        200,
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/sessions/{s1}/close"),
+        &app.admin_token,
+        &json!({}),
+        200,
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/sessions/{s2}/close"),
+        &app.admin_token,
+        &json!({}),
+        200,
+    )
+    .await;
+    let paid = app
+        .post_ok(
+            "/api/v1/payments",
+            &app.admin_token,
+            &json!({"booking_id": b11["id"], "amount": 100, "method": "cash"}),
+            201,
+        )
+        .await;
+    app.post_ok(
+        "/api/v1/payments",
+        &app.admin_token,
+        &json!({"booking_id": b12["id"], "amount": 100, "method": "cash"}),
+        201,
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/payments/{}/refund", id(&paid)),
+        &app.admin_token,
+        &json!({"amount": 40, "reason": "一部返金"}),
+        201,
+    )
+    .await;
+    app.post_ok(
+        "/api/v1/tickets",
+        &app.admin_token,
+        &json!({"channel": "phone", "category": "photos_printing", "subject": "写真を印刷したい",
+                "resident_id": r[0], "resolved_with": "コンビニのプリントを案内"}),
+        201,
+    )
+    .await;
+    app.post_ok(
+        "/api/v1/tickets",
+        &app.admin_token,
+        &json!({"channel": "email", "category": "smartphone", "subject": "LINEの引き継ぎ",
+                "contact_email": "q@example.jp"}),
+        201,
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive();
+    let range = format!(
+        "from={}&to={}",
+        today - Duration::days(7),
+        today + Duration::days(10)
+    );
+    let _ = (b21, w14);
+    Seeded {
+        venue,
+        residents: r,
+        held: vec![s1, s2],
+        range,
+    }
+}
+
+async fn the_summary_counts_what_happened_and_reconciles_with_the_lists(db: Db) {
+    let app = spawn_app(db).await;
+    let seed = seeded(&app).await;
+    let s = app
+        .get_ok(
+            &format!("/api/v1/reports/summary?{}", seed.range),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(s["sessions_held"], 2);
+    assert_eq!(s["sessions_cancelled"], 1);
+    assert_eq!(s["sessions_upcoming"], 1);
+    assert_eq!(s["seats_offered"], 13);
+    assert_eq!(s["seats_taken"], 4, "3 in s1, 1 in s2");
+    assert_eq!(
+        s["bookings"], 5,
+        "4 held + 1 to come; waitlisted and cancelled apart"
+    );
+    assert_eq!(s["bookings_by_channel"], json!({"counter": 1, "phone": 4}));
+    assert_eq!(s["bookings_waitlisted"], 1);
+    assert!(s["bookings_cancelled"].as_i64().unwrap() >= 1);
+    assert_eq!(s["participants"], 2);
+    assert_eq!(s["first_time_participants"], 2);
+    assert_eq!(s["attendances"], 2);
+    assert_eq!(s["no_shows"], 1, "山田 did not come to s2");
+    assert_eq!(s["absences"], 1);
+    assert_eq!(s["attendance_rate"], 0.5);
+    assert_eq!(s["participants_by_age_band"], json!({"70s": 1, "80s": 1}));
+    assert_eq!(s["participants_by_district"], json!({"北区": 1, "南区": 1}));
+    assert_eq!(s["by_course"][0]["participants"], 2);
+    assert_eq!(s["by_venue"][0]["name"], "北公民館");
+    let topics: Vec<&str> = s["by_topic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(topics, ["calls", "power_and_buttons"]);
+    assert_eq!(s["loaners_lent"], 1);
+    assert_eq!(s["loaners_overdue"], 1);
+    assert_eq!(s["fees_collected_yen"], 200);
+    assert_eq!(s["fees_refunded_yen"], 40);
+    assert_eq!(s["fees_net_yen"], 160);
+    let c = &s["consultations"];
+    assert_eq!(c["total"], 2);
+    assert_eq!(c["by_channel"], json!({"email": 1, "phone": 1}));
+    assert_eq!(c["by_outcome"], json!({"open": 1, "resolved": 1}));
+    assert_eq!(c["resolved_on_the_spot"], 1);
+    assert_eq!(c["resolved_on_the_spot_share"], 0.5);
+    assert_eq!(c["median_resolution_minutes"], 0.0);
+    // The numbers reconcile with the lists they summarise.
+    let mut attended = std::collections::HashSet::new();
+    let mut confirmed = 0;
+    for session in &seed.held {
+        let list = app
+            .get_ok(
+                &format!("/api/v1/bookings?session_id={session}&limit=100"),
+                &app.admin_token,
+            )
+            .await;
+        for b in list["items"].as_array().unwrap() {
+            if b["status"] == "confirmed" {
+                confirmed += 1;
+            }
+            if matches!(b["attendance"].as_str(), Some("present" | "late")) {
+                attended.insert(b["resident"]["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(s["seats_taken"], confirmed);
+    assert_eq!(s["participants"], attended.len());
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    let sheet = app
+        .get_ok(
+            &format!("/api/v1/venues/{}/cash-sheet?date={today}", seed.venue),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(s["fees_net_yen"], sheet["total"], "{sheet}");
+    assert_eq!(s["fees_collected_yen"], sheet["payments_total"], "{sheet}");
+    let stats = app
+        .get_ok(
+            &format!(
+                "/api/v1/tickets/stats?from={}&to={}",
+                today - Duration::days(7),
+                today + Duration::days(10)
+            ),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(c["total"], stats["total"]);
+    // Limited to a topic nobody teaches: nothing.
+    let none = app
+        .get_ok(
+            &format!(
+                "/api/v1/reports/summary?{}&topic=my_number_card",
+                seed.range
+            ),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        (
+            none["sessions_held"].as_i64(),
+            none["participants"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    let _ = seed.residents;
+}
+
+async fn the_report_downloads_for_excel_safely(db: Db) {
+    let app = spawn_app(db).await;
+    let seed = seeded(&app).await;
+    // A category whose label a spreadsheet would run as a formula.
+    app.post_ok(
+        "/api/v1/ticket-categories",
+        &app.admin_token,
+        &json!({"code": "sums", "label": "=SUM(1,2)"}),
+        201,
+    )
+    .await;
+    app.post_ok(
+        "/api/v1/tickets",
+        &app.admin_token,
+        &json!({"channel": "phone", "category": "sums", "subject": "表計算"}),
+        201,
+    )
+    .await;
+    let url = app.url(&format!("/api/v1/reports/summary?{}", seed.range));
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&app.admin_token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xef\xbb\xbf", "a BOM, for Excel");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rows.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["表", "項目", "指標", "値"]
+    );
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    let value = |table: &str, item: &str| {
+        records
+            .iter()
+            .find(|r| &r[0] == table && &r[1] == item)
+            .map(|r| r[3].to_owned())
+    };
+    assert_eq!(value("概要", "参加者（実人数）").as_deref(), Some("2"));
+    assert_eq!(value("概要", "入金（円）").as_deref(), Some("200"));
+    assert_eq!(value("年代別", "80代").as_deref(), Some("1"));
+    assert!(
+        records.iter().any(|r| &r[1] == "'=SUM(1,2)"),
+        "the formula is neutralised and the comma quoted: {text}"
+    );
+    // Shift_JIS on request.
+    let sjis = app
+        .get(
+            &format!(
+                "/api/v1/reports/summary?{}&format=csv&encoding=shift_jis",
+                seed.range
+            ),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        sjis.headers()["content-type"],
+        "text/csv; charset=shift_jis"
+    );
+    let raw = sjis.bytes().await.unwrap();
+    let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&raw);
+    assert!(!bad);
+    assert!(decoded.starts_with("表,項目,指標,値\r\n"));
+    assert!(decoded.contains("概要,参加者（実人数）,値,2"));
+    // xlsx: a workbook whose sheets are the tables.
+    let xlsx = app
+        .get(
+            &format!("/api/v1/reports/summary?{}&format=xlsx", seed.range),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let book = xlsx.bytes().await.unwrap();
+    assert_eq!(&book[..2], b"PK");
+    let text = String::from_utf8_lossy(&book);
+    assert!(text.contains("xl/worksheets/sheet1.xml"));
+    // The ticket statistics CSV goes through the same writer.
+    let today = chrono::Utc::now().date_naive();
+    let stats = app
+        .get(
+            &format!("/api/v1/tickets/stats?from={today}&to={today}&format=csv"),
+            &app.admin_token,
+        )
+        .await;
+    let body = String::from_utf8(stats.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(
+        body.starts_with("\u{feff}dimension,value,count\r\n"),
+        "{body}"
+    );
+    // Bad requests are refused in words; volunteers are refused.
+    for bad in ["format=pdf", "encoding=latin1&format=csv"] {
+        let res = app
+            .get(
+                &format!("/api/v1/reports/summary?{}&{bad}", seed.range),
+                &app.admin_token,
+            )
+            .await;
+        assert_problem(res, 422, "validation_failed").await;
+    }
+    let backwards = app
+        .get(
+            "/api/v1/reports/summary?from=2026-12-31&to=2026-01-01",
+            &app.admin_token,
+        )
+        .await;
+    assert_problem(backwards, 422, "validation_failed").await;
+    let (_, vol) = app.staff_with_token("vol@kita.example", "volunteer").await;
+    let res = app
+        .get(&format!("/api/v1/reports/summary?{}", seed.range), &vol)
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+}
+
+async fn a_resident_gets_everything_held_and_can_be_erased_without_changing_past_reports(db: Db) {
+    let app = spawn_app(db).await;
+    let seed = seeded(&app).await;
+    let yamada = &seed.residents[0];
+    let all = app
+        .get_ok(
+            &format!("/api/v1/residents/{yamada}/export"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(all["resident"]["family_name"], "山田");
+    assert_eq!(all["bookings"].as_array().unwrap().len(), 2);
+    assert_eq!(all["loans"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        all["payments"].as_array().unwrap().len(),
+        2,
+        "the payment and its refund"
+    );
+    assert_eq!(all["tickets"].as_array().unwrap().len(), 1);
+    assert!(all["tickets"][0]["timeline"].as_array().unwrap().len() >= 2);
+    let audit = app
+        .get_ok("/api/v1/audit?action=resident.export", &app.admin_token)
+        .await;
+    assert_eq!(
+        audit["items"].as_array().unwrap().len(),
+        1,
+        "the export is audited"
+    );
+
+    let before = app
+        .get_ok(
+            &format!("/api/v1/reports/summary?{}", seed.range),
+            &app.admin_token,
+        )
+        .await;
+    // The phone is still out: refused with the reason, nothing changes.
+    let erase = format!("/api/v1/residents/{yamada}/erase");
+    let refused = app
+        .post(
+            &erase,
+            &app.admin_token,
+            &json!({"reason": "本人からの申出"}),
+        )
+        .await;
+    assert_problem(refused, 409, "open_loan").await;
+    let (_, coordinator) = app
+        .staff_with_token("coord@kita.example", "coordinator")
+        .await;
+    let not_theirs = app
+        .post(
+            &erase,
+            &coordinator,
+            &json!({"reason": "本人からの申出", "override_reason": "端末は紛失扱い"}),
+        )
+        .await;
+    assert_problem(not_theirs, 403, "forbidden").await;
+    let missing = app
+        .post(&erase, &app.admin_token, &json!({"reason": " "}))
+        .await;
+    assert_problem(missing, 422, "validation_failed").await;
+    let unchanged = app
+        .get_ok(&format!("/api/v1/residents/{yamada}"), &app.admin_token)
+        .await;
+    assert_eq!(unchanged["family_name"], "山田");
+    // An admin overrides with a reason.
+    let done = app
+        .post_ok(
+            &erase,
+            &app.admin_token,
+            &json!({"reason": "本人からの申出", "override_reason": "端末は紛失扱い"}),
+            200,
+        )
+        .await;
+    assert_eq!(done["bookings_kept"], 2);
+    let gone = app
+        .get_ok(
+            &format!("/api/v1/residents/{yamada}/export"),
+            &app.admin_token,
+        )
+        .await;
+    let text = gone.to_string();
+    for secret in [
+        "山田",
+        "0584",
+        "example.jp",
+        "耳が遠い",
+        "写真を印刷したい",
+        "コンビニ",
+        "1950",
+    ] {
+        assert!(!text.contains(secret), "{secret} is still held: {text}");
+    }
+    assert_eq!(gone["resident"]["age_band"], "70s", "the band stays");
+    assert_eq!(gone["resident"]["district"], "北区");
+    assert!(
+        gone["erased"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("端末は紛失扱い")
+    );
+    // Nor do the logs name the person any more.
+    let log = app
+        .get_ok("/api/v1/audit?limit=200", &app.admin_token)
+        .await;
+    assert!(!log.to_string().contains("山田"), "{log}");
+    // The past report is the same to the number.
+    let after = app
+        .get_ok(
+            &format!("/api/v1/reports/summary?{}", seed.range),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(before, after);
+    let again = app
+        .post(&erase, &app.admin_token, &json!({"reason": "二重"}))
+        .await;
+    assert_problem(again, 409, "already_erased").await;
+    // Someone with a session to come: cancel it first.
+    let tanaka = &seed.residents[3];
+    let upcoming = app
+        .post(
+            &format!("/api/v1/residents/{tanaka}/erase"),
+            &app.admin_token,
+            &json!({"reason": "申出"}),
+        )
+        .await;
+    assert_problem(upcoming, 409, "upcoming_bookings").await;
+}
+
+async fn the_retention_job_erases_dormant_residents_only(db: Db) {
+    use diesel::prelude::*;
+    use madoguchi::db::schema::residents;
+    let app = spawn_app(db).await;
+    let old = person(&app, "古川", 1940, "北区").await;
+    let recent = person(&app, "新井", 1941, "北区").await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        let long_ago = chrono::Utc::now().naive_utc() - Duration::days(4 * 366);
+        diesel::update(residents::table.filter(residents::id.eq(&old)))
+            .set((
+                residents::created_at.eq(long_ago),
+                residents::updated_at.eq(long_ago),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let res = app
+        .patch(
+            "/api/v1/organisation",
+            &app.admin_token,
+            &json!({"retention_months": 6}),
+        )
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+    let org = app
+        .patch(
+            "/api/v1/organisation",
+            &app.admin_token,
+            &json!({"retention_months": 36}),
+        )
+        .await;
+    assert_eq!(org.status(), 200);
+    let job = madoguchi::residents::privacy::retention_job(60);
+    let mut conn = app.pool.get().unwrap();
+    let done = madoguchi::jobs::run_once(&mut conn, &job, "test").unwrap();
+    assert_eq!(done, Some(1));
+    drop(conn);
+    let erased = app
+        .get_ok(&format!("/api/v1/residents/{old}"), &app.admin_token)
+        .await;
+    assert_ne!(erased["family_name"], "古川");
+    assert!(erased["phone"].is_null());
+    let kept = app
+        .get_ok(&format!("/api/v1/residents/{recent}"), &app.admin_token)
+        .await;
+    assert_eq!(kept["family_name"], "新井");
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        madoguchi::jobs::run_once(&mut conn, &job, "test").unwrap(),
+        Some(0),
+        "once only"
+    );
+}
+
+db_tests!(
+    the_summary_counts_what_happened_and_reconciles_with_the_lists,
+    the_report_downloads_for_excel_safely,
+    a_resident_gets_everything_held_and_can_be_erased_without_changing_past_reports,
+    the_retention_job_erases_dormant_residents_only,
+);
