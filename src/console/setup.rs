@@ -40,7 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/devices", web::get().to(devices))
         .route("/admin/devices", web::post().to(create_device))
-        .route("/admin/devices/{id}/status", web::post().to(device_status));
+        .route("/admin/devices/{id}/status", web::post().to(device_status))
+        .route("/residents/{id}/data", web::get().to(resident_data));
 }
 
 /// The office only: a refusal from the server, not just a hidden menu.
@@ -1027,6 +1028,105 @@ async fn device_status(
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+// ---------------------------------------------------------------- a person's data
+
+#[derive(Template)]
+#[template(path = "console/resident_data.html")]
+struct ResidentData {
+    page: Page,
+    id: String,
+    name: String,
+    exported: String,
+    /// (label, value) of the profile.
+    profile: Vec<(&'static str, String)>,
+    erased: String,
+    /// Sections of pretty-printed records.
+    sections: Vec<(&'static str, Vec<String>)>,
+}
+
+/// Everything held about a resident on one printable page (the same
+/// export as `GET /api/v1/residents/{id}/export`, audited the same way).
+async fn resident_data(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    office(&staff)?;
+    let id = crate::db::ResidentId(id.into_inner());
+    let caller = staff.caller.clone();
+    let all = state
+        .write(move |conn| crate::residents::privacy::export(conn, &caller, id))
+        .await?;
+    let r = &all.resident;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let profile = vec![
+        ("氏名", format!("{} {}", r.family_name, r.given_name)),
+        (
+            "ふりがな",
+            format!("{} {}", r.family_name_kana, r.given_name_kana),
+        ),
+        ("電話", opt(&r.phone)),
+        ("メール", opt(&r.email)),
+        (
+            "生まれ年",
+            r.birth_year
+                .map(|y| y.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "年代",
+            r.age_band
+                .as_deref()
+                .map(crate::reports::age_band_word)
+                .unwrap_or("—")
+                .to_owned(),
+        ),
+        ("地区", opt(&r.district)),
+        ("配慮", r.accessibility_needs.join("、")),
+        ("連絡方法", r.contact_preference.clone()),
+        (
+            "連絡の同意",
+            if r.consent_contact {
+                "あり"
+            } else {
+                "なし"
+            }
+            .into(),
+        ),
+        ("スマホ", opt(&r.device)),
+        ("メモ", opt(&r.notes)),
+        ("登録日", r.created_at.format("%Y-%m-%d").to_string()),
+    ];
+    let lines = |list: &[serde_json::Value]| -> Vec<String> {
+        list.iter()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .collect()
+    };
+    html(
+        StatusCode::OK,
+        ResidentData {
+            page: Page::of(&staff),
+            id: r.id.to_string(),
+            name: format!("{} {}", r.family_name, r.given_name),
+            exported: all.exported_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            erased: all
+                .erased
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+            profile,
+            sections: vec![
+                ("予約と出席", lines(&all.bookings)),
+                ("貸出", lines(&all.loans)),
+                ("入金・返金", lines(&all.payments)),
+                ("相談とそのやりとり", lines(&all.tickets)),
+                ("送ったメール", lines(&all.messages)),
+                ("電話連絡", lines(&all.calls)),
+            ],
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1352,11 +1352,19 @@ async fn board_soak() {
     let mut samples = Vec::new();
     let started = std::time::Instant::now();
     let mut tick = 0u64;
+    let mut token = app.admin_token.clone();
     while started.elapsed() < Duration::from_secs(minutes * 60) {
+        if tick > 0 && tick.is_multiple_of(60) {
+            // Access tokens last 15 minutes: log in again every ten.
+            token = app.login_ok(&app.admin_email, ADMIN_PASSWORD).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
         let t = app
             .post_ok(
                 "/api/v1/tickets",
-                &app.admin_token,
+                &token,
                 &json!({"channel": "face_to_face", "category": "smartphone", "subject": "相談", "venue_id": venue}),
                 201,
             )
@@ -1402,7 +1410,33 @@ async fn board_soak() {
     assert!(max_nodes <= last_nodes + 50, "the page grew: {samples:?}");
 }
 
+async fn everything_held_about_a_resident_prints_on_one_page(db: Db) {
+    let app = spawn_app(db).await;
+    let session = app.session_ok(10, json!({})).await;
+    let who = resident(&app, "山田", "やまだ", "0584-00-0001").await;
+    app.book_ok(&session, &who).await;
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.go(&format!("/residents/{who}")).await;
+    b.click(&format!("a[href='/residents/{who}/data']")).await;
+    let text = b.sees("保有している個人情報：山田 花子").await;
+    assert!(text.contains("予約と出席（1件）"), "{text}");
+    assert!(text.contains("0584000001"), "{text}");
+    b.screenshot("resident-data").await;
+    let audit = app
+        .get_ok("/api/v1/audit?action=resident.export", &app.admin_token)
+        .await;
+    assert_eq!(
+        audit["items"].as_array().unwrap().len(),
+        1,
+        "the page is an audited export"
+    );
+    b.close().await;
+}
+
 db_tests!(
+    everything_held_about_a_resident_prints_on_one_page,
     the_office_sets_up_venues_courses_closures_devices_and_staff,
     a_series_edit_reports_what_moved_and_what_stayed_for_the_booked,
     the_office_gives_tickets_to_colleagues_and_merges_duplicates,
