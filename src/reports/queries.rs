@@ -47,8 +47,6 @@ impl Period {
     }
 }
 
-const CHUNK: usize = 500;
-
 /// (session, resident, status, channel, attendance, kept age band)
 type BookingLine = (
     SessionId,
@@ -121,20 +119,34 @@ pub fn load(
             },
         )
         .collect();
-    let ids: Vec<SessionId> = f.sessions.iter().map(|s| s.id).collect();
-    for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<BookingLine> = bookings::table
-            .filter(bookings::session_id.eq_any(chunk))
-            .select((
-                bookings::session_id,
-                bookings::resident_id,
-                bookings::status,
-                bookings::channel,
-                bookings::attendance,
-                bookings::age_band,
-            ))
-            .load(conn)?;
-        f.bookings.extend(rows.into_iter().map(
+    // The period's bookings in one read, joined to the same sessions.
+    let mut bq = bookings::table
+        .inner_join(sessions::table)
+        .filter(sessions::organisation_id.eq(org))
+        .filter(sessions::starts_at.ge(period.start))
+        .filter(sessions::starts_at.lt(period.end))
+        .select((
+            bookings::session_id,
+            bookings::resident_id,
+            bookings::status,
+            bookings::channel,
+            bookings::attendance,
+            bookings::age_band,
+        ))
+        .into_boxed();
+    if let Some(v) = scope.venue {
+        bq = bq.filter(sessions::venue_id.eq(v));
+    }
+    if let Some(c) = scope.course {
+        bq = bq.filter(sessions::course_id.eq(c));
+    }
+    if let Some(ids) = &topic_courses {
+        bq = bq.filter(sessions::course_id.eq_any(ids.clone()));
+    }
+    let rows: Vec<BookingLine> = bq.load(conn)?;
+    f.bookings = rows
+        .into_iter()
+        .map(
             |(session, resident, status, channel, attendance, age_band)| BookingFact {
                 session,
                 resident,
@@ -143,20 +155,18 @@ pub fn load(
                 attendance,
                 age_band,
             },
-        ));
-    }
+        )
+        .collect();
     // The participants: who they are (coarsely) and whether they came before.
-    let participants: Vec<ResidentId> = f
+    let participants: HashSet<ResidentId> = f
         .bookings
         .iter()
         .filter(|b| matches!(b.attendance.as_deref(), Some("present" | "late")))
         .map(|b| b.resident)
-        .collect::<HashSet<_>>()
-        .into_iter()
         .collect();
-    for chunk in participants.chunks(CHUNK) {
+    if !participants.is_empty() {
         let people: Vec<PersonLine> = residents::table
-            .filter(residents::id.eq_any(chunk))
+            .filter(residents::organisation_id.eq(org))
             .select((
                 residents::id,
                 residents::birth_year,
@@ -165,24 +175,27 @@ pub fn load(
             ))
             .load(conn)?;
         for (id, birth_year, age_band, district) in people {
-            f.people.insert(
-                id,
-                PersonFact {
-                    birth_year,
-                    age_band,
-                    district,
-                },
-            );
+            if participants.contains(&id) {
+                f.people.insert(
+                    id,
+                    PersonFact {
+                        birth_year,
+                        age_band,
+                        district,
+                    },
+                );
+            }
         }
         let before: Vec<ResidentId> = bookings::table
             .inner_join(sessions::table)
-            .filter(bookings::resident_id.eq_any(chunk))
-            .filter(bookings::attendance.eq_any(["present", "late"]))
+            .filter(sessions::organisation_id.eq(org))
             .filter(sessions::starts_at.lt(period.start))
+            .filter(bookings::attendance.eq_any(["present", "late"]))
             .select(bookings::resident_id)
             .distinct()
             .load(conn)?;
-        f.attended_before.extend(before);
+        f.attended_before
+            .extend(before.into_iter().filter(|r| participants.contains(r)));
     }
     f.course_names = courses::table
         .filter(courses::organisation_id.eq(org))
