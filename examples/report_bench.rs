@@ -20,8 +20,8 @@ use diesel::prelude::*;
 use madoguchi::auth::Role;
 use madoguchi::db::schema::{bookings, residents, sessions, tickets};
 use madoguchi::db::{
-    AccountId, BookingId, CourseId, DbConnection, OrganisationId, ResidentId, SessionId,
-    TicketId, VenueId, write_tx,
+    AccountId, BookingId, CourseId, DbConnection, OrganisationId, ResidentId, SessionId, TicketId,
+    VenueId, write_tx,
 };
 use madoguchi::error::AppError;
 use madoguchi::staff::service::{self, NewStaff};
@@ -48,7 +48,10 @@ fn main() {
             .expect("create database");
         (format!("{}/{name}", pg_server()), Some(name))
     } else {
-        (dir.path().join("report.db").to_string_lossy().into_owned(), None)
+        (
+            dir.path().join("report.db").to_string_lossy().into_owned(),
+            None,
+        )
     };
     let pool = madoguchi::db::connect_pool(&url, 4, std::time::Duration::from_secs(30), 5000)
         .expect("pool");
@@ -67,7 +70,8 @@ fn main() {
     let mut last = None;
     for _ in 0..runs {
         let t = Instant::now();
-        let s = madoguchi::reports::routes::compute(&mut conn, org, from, to, &scope).expect("summary");
+        let s =
+            madoguchi::reports::routes::compute(&mut conn, org, from, to, &scope).expect("summary");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         last = Some(s);
     }
@@ -159,7 +163,12 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
                 conn,
                 org.id,
                 c.id,
-                &[if i % 2 == 0 { "calls" } else { "my_number_card" }.to_owned()],
+                &[if i % 2 == 0 {
+                    "calls"
+                } else {
+                    "my_number_card"
+                }
+                .to_owned()],
             )?;
             courses.push(c.id);
         }
@@ -198,11 +207,15 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
                 updated_at: now,
             })
             .collect();
-        insert_all(conn, &rows, |conn, row: &madoguchi::residents::types::ResidentRow| {
-
-            diesel::insert_into(residents::table).values(row).execute(conn)
-
-        });
+        insert_all(
+            conn,
+            &rows,
+            |conn, row: &madoguchi::residents::types::ResidentRow| {
+                diesel::insert_into(residents::table)
+                    .values(row)
+                    .execute(conn)
+            },
+        );
     }
     let n_sessions = n_bookings.div_ceil(20);
     let mut session_ids = Vec::with_capacity(n_sessions);
@@ -240,11 +253,15 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
         })
         .collect();
     for chunk in rows.chunks(5000) {
-        insert_all(conn, chunk, |conn, row: &madoguchi::schedule::types::SessionRow| {
-
-            diesel::insert_into(sessions::table).values(row).execute(conn)
-
-        });
+        insert_all(
+            conn,
+            chunk,
+            |conn, row: &madoguchi::schedule::types::SessionRow| {
+                diesel::insert_into(sessions::table)
+                    .values(row)
+                    .execute(conn)
+            },
+        );
     }
     let marks = ["present", "present", "present", "late", "no_show", "absent"];
     let booking_rows: Vec<madoguchi::bookings::types::BookingRow> = (0..n_bookings)
@@ -284,11 +301,15 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
         })
         .collect();
     for chunk in booking_rows.chunks(5000) {
-        insert_all(conn, chunk, |conn, row: &madoguchi::bookings::types::BookingRow| {
-
-            diesel::insert_into(bookings::table).values(row).execute(conn)
-
-        });
+        insert_all(
+            conn,
+            chunk,
+            |conn, row: &madoguchi::bookings::types::BookingRow| {
+                diesel::insert_into(bookings::table)
+                    .values(row)
+                    .execute(conn)
+            },
+        );
     }
     let channels = [
         madoguchi::tickets::types::TicketChannel::Phone,
@@ -336,11 +357,15 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
         })
         .collect();
     for chunk in ticket_rows.chunks(5000) {
-        insert_all(conn, chunk, |conn, row: &madoguchi::tickets::types::TicketRow| {
-
-            diesel::insert_into(tickets::table).values(row).execute(conn)
-
-        });
+        insert_all(
+            conn,
+            chunk,
+            |conn, row: &madoguchi::tickets::types::TicketRow| {
+                diesel::insert_into(tickets::table)
+                    .values(row)
+                    .execute(conn)
+            },
+        );
     }
     let _: (AccountId, CourseId, VenueId) = (admin, courses[0], venues[0]);
     org

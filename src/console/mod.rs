@@ -17,6 +17,7 @@ pub mod assets;
 pub mod auth_pages;
 pub mod counter;
 pub mod desk;
+pub mod reports;
 pub mod session;
 pub mod setup;
 pub mod tablet;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth_pages::configure(cfg);
     counter::configure(cfg);
     desk::configure(cfg);
+    reports::configure(cfg);
     setup::configure(cfg);
     tablet::configure(cfg);
 }

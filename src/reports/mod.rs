@@ -2,6 +2,7 @@
 //! a period (`summary`, computed from facts `queries` loads), the files
 //! people open in Excel (`export`), and the HTTP routes.
 
+pub mod charts;
 pub mod export;
 pub mod queries;
 pub mod routes;
@@ -140,6 +141,29 @@ pub fn tables(s: &Summary, categories: &HashMap<String, String>) -> Vec<Table> {
             rows: overview
                 .into_iter()
                 .map(|(k, v)| vec![Cell::from(k), v])
+                .collect(),
+        },
+        Table {
+            title: "月別",
+            headers: vec![
+                "月",
+                "開催回数",
+                "参加者（実人数）",
+                "出席（延べ）",
+                "出席率（%）",
+            ],
+            rows: s
+                .by_month
+                .iter()
+                .map(|m| {
+                    vec![
+                        Cell::from(m.month.clone()),
+                        Cell::Int(m.sessions_held),
+                        Cell::Int(m.participants),
+                        Cell::Int(m.attendances),
+                        pct(m.attendance_rate),
+                    ]
+                })
                 .collect(),
         },
         Table {

@@ -45,6 +45,18 @@ pub struct PersonFact {
     pub district: Option<String>,
 }
 
+/// A month of the period.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct MonthLine {
+    /// `YYYY-MM`
+    pub month: String,
+    pub sessions_held: i64,
+    /// People who attended that month (each once).
+    pub participants: i64,
+    pub attendances: i64,
+    pub attendance_rate: Option<f64>,
+}
+
 /// One consultation taken in the period.
 #[derive(Debug, Clone)]
 pub struct TicketFact {
@@ -147,6 +159,8 @@ pub struct Summary {
     pub by_course: Vec<Line>,
     pub by_topic: Vec<Line>,
     pub by_venue: Vec<Line>,
+    /// Month by month (of the sessions' local dates).
+    pub by_month: Vec<MonthLine>,
     /// Devices lent in the period.
     pub loaners_lent: i64,
     /// Of those, returned late or still out after they were due.
@@ -256,6 +270,7 @@ pub fn compute(from: NaiveDate, to: NaiveDate, f: &Facts) -> Summary {
         by_course: Vec::new(),
         by_topic: Vec::new(),
         by_venue: Vec::new(),
+        by_month: Vec::new(),
         loaners_lent: f.loans_lent,
         loaners_overdue: f.loans_overdue,
         fees_collected_yen: f.fees_collected_yen,
@@ -265,6 +280,19 @@ pub fn compute(from: NaiveDate, to: NaiveDate, f: &Facts) -> Summary {
     };
     // Each participant's band at their last attended session of the period.
     let mut last: HashMap<ResidentId, (NaiveDateTime, Option<String>, NaiveDate)> = HashMap::new();
+    // Month → (held, people, attendances, marked).
+    let mut months: BTreeMap<String, (i64, HashSet<ResidentId>, i64, i64)> = BTreeMap::new();
+    let month_of = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
+    let mut d = NaiveDate::from_ymd_opt(from.year(), from.month(), 1).unwrap_or(from);
+    while d <= to {
+        months.entry(month_of(d)).or_default();
+        d = d
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(to + chrono::Duration::days(1));
+    }
+    for s in f.sessions.iter().filter(|s| is_held(s)) {
+        months.entry(month_of(s.local_date)).or_default().0 += 1;
+    }
     let mut marked = 0i64;
     for b in &f.bookings {
         let Some(s) = sessions.get(&b.session) else {
@@ -294,6 +322,14 @@ pub fn compute(from: NaiveDate, to: NaiveDate, f: &Facts) -> Summary {
         out.seats_taken += 1;
         let came = attended(b.attendance.as_deref());
         let no_show = b.attendance.as_deref() == Some("no_show");
+        let month = months.entry(month_of(s.local_date)).or_default();
+        if came {
+            month.1.insert(b.resident);
+            month.2 += 1;
+        }
+        if b.attendance.is_some() {
+            month.3 += 1;
+        }
         if came {
             out.attendances += 1;
             let seen =
@@ -339,6 +375,16 @@ pub fn compute(from: NaiveDate, to: NaiveDate, f: &Facts) -> Summary {
         }
     }
     out.attendance_rate = (marked > 0).then(|| out.attendances as f64 / marked as f64);
+    out.by_month = months
+        .into_iter()
+        .map(|(month, (held, people, came, marked))| MonthLine {
+            month,
+            sessions_held: held,
+            participants: people.len() as i64,
+            attendances: came,
+            attendance_rate: (marked > 0).then(|| came as f64 / marked as f64),
+        })
+        .collect();
     out.participants = last.len() as i64;
     out.first_time_participants = last
         .keys()

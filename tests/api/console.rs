@@ -1435,7 +1435,113 @@ async fn everything_held_about_a_resident_prints_on_one_page(db: Db) {
     b.close().await;
 }
 
+/// A console session cookie (`madoguchi_session=…`) for plain HTTP checks.
+async fn console_cookie(app: &TestApp, email: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/login"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("madoguchi_session="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn the_report_page_draws_charts_and_hands_over_excel_files(db: Db) {
+    let app = spawn_app(db).await;
+    let session = app.session_ok(10, json!({})).await;
+    let a = resident(&app, "山田", "やまだ", "0584-00-0001").await;
+    let b_ = resident(&app, "佐藤", "さとう", "0584-00-0002").await;
+    let ba = app.book_ok(&session, &a).await;
+    app.book_ok(&session, &b_).await;
+    app.set_session_start(&session, chrono::Duration::minutes(-60));
+    app.post_ok(
+        &format!("/api/v1/sessions/{session}/attendance"),
+        &app.admin_token,
+        &json!({"marks": [{"booking_id": ba["id"], "attendance": "present"}]}),
+        200,
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/sessions/{session}/close"),
+        &app.admin_token,
+        &json!({}),
+        200,
+    )
+    .await;
+    app.post_ok(
+        "/api/v1/tickets",
+        &app.admin_token,
+        &json!({"channel": "phone", "category": "photos_printing", "subject": "写真"}),
+        201,
+    )
+    .await;
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    b.go("/admin").await;
+    b.click("a[href='/admin/reports']").await;
+    let text = b.sees("実施状況の報告").await;
+    assert!(text.contains("1人（はじめて 1人）"), "{text}");
+    assert!(text.contains("50.0%"), "one of two came: {text}");
+    let charts = b.client.find_all(Locator::Css("svg.chart")).await.unwrap();
+    assert_eq!(charts.len(), 3);
+    let category = b
+        .find("svg.chart[aria-label='分類ごとの相談']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        category.contains("写真・印刷") && category.contains("1件"),
+        "{category}"
+    );
+    b.client
+        .execute(
+            "document.querySelector('.charts').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot("report").await;
+    b.close().await;
+    // The same tables as files, from the console session.
+    let cookie = console_cookie(&app, &app.admin_email, ADMIN_PASSWORD).await;
+    let xlsx = app
+        .client
+        .get(app.url("/admin/reports/file?format=xlsx"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
+    let csv = app
+        .client
+        .get(app.url("/admin/reports/file?format=csv"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let bytes = csv.bytes().await.unwrap();
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.contains("概要,参加者（実人数）,値,1"), "{text}");
+}
+
 db_tests!(
+    the_report_page_draws_charts_and_hands_over_excel_files,
     everything_held_about_a_resident_prints_on_one_page,
     the_office_sets_up_venues_courses_closures_devices_and_staff,
     a_series_edit_reports_what_moved_and_what_stayed_for_the_booked,
