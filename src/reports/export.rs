@@ -95,7 +95,7 @@ impl Encoding {
         }
     }
 
-    /// Encodes written UTF-8 text.
+    /// Encodes written UTF-8 text (the start of a file: with the BOM).
     pub fn encode(self, text: &str) -> Vec<u8> {
         match self {
             Encoding::Utf8Bom => {
@@ -103,6 +103,14 @@ impl Encoding {
                 out.extend_from_slice(text.as_bytes());
                 out
             }
+            Encoding::ShiftJis => self.encode_more(text),
+        }
+    }
+
+    /// Encodes a later part of a file (no BOM).
+    pub fn encode_more(self, text: &str) -> Vec<u8> {
+        match self {
+            Encoding::Utf8Bom => text.as_bytes().to_vec(),
             Encoding::ShiftJis => {
                 let mut out = Vec::with_capacity(text.len());
                 let mut buf = [0u8; 4];
@@ -126,7 +134,9 @@ pub fn csv_text(headers: &[&str], rows: impl IntoIterator<Item = Vec<Cell>>) -> 
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(anyhow::anyhow!("csv: {e}"));
-    w.write_record(headers).map_err(fail)?;
+    if !headers.is_empty() {
+        w.write_record(headers).map_err(fail)?;
+    }
     for row in rows {
         w.write_record(row.iter().map(Cell::text)).map_err(fail)?;
     }

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod export;
 pub mod queries;
 pub mod routes;
+pub mod rows;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};

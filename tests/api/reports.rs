@@ -619,7 +619,73 @@ async fn the_retention_job_erases_dormant_residents_only(db: Db) {
     );
 }
 
+async fn the_attendance_export_streams_every_booking_without_names(db: Db) {
+    let app = spawn_app(db).await;
+    let seed = seeded(&app).await;
+    let res = app
+        .get(
+            &format!("/api/v1/reports/attendance.csv?{}", seed.range),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xef\xbb\xbf");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "日付", "開始", "講座", "会場", "経路", "状態", "出席", "年代", "地区"
+        ]
+    );
+    let lines: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        lines.len(),
+        8,
+        "every booking of the period's sessions: {text}"
+    );
+    assert_eq!(lines.iter().filter(|l| &l[6] == "出席").count(), 1);
+    assert_eq!(lines.iter().filter(|l| &l[6] == "無断欠席").count(), 1);
+    assert_eq!(
+        lines.iter().filter(|l| &l[5] == "キャンセル待ち").count(),
+        1
+    );
+    for secret in ["山田", "佐藤", "0584", "example.jp", "耳が遠い"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // Page by page (two lines at a time), every line once and in order.
+    let mut conn = app.pool.get().unwrap();
+    let tz = chrono_tz::Asia::Tokyo;
+    let today = chrono::Utc::now().date_naive();
+    let period = madoguchi::reports::queries::Period::new(
+        today - Duration::days(7),
+        today + Duration::days(10),
+        tz,
+    );
+    let names = madoguchi::reports::rows::names(&mut conn, app.org_id).unwrap();
+    let (mut after, mut seen, mut pages) = (None, 0, 0);
+    while let Some((text, last)) =
+        madoguchi::reports::rows::page(&mut conn, app.org_id, &period, &names, after, 2).unwrap()
+    {
+        seen += text.lines().count();
+        pages += 1;
+        after = Some(last);
+    }
+    assert_eq!((seen, pages), (8, 4));
+    let (_, vol) = app.staff_with_token("vol@kita.example", "volunteer").await;
+    let res = app
+        .get(
+            &format!("/api/v1/reports/attendance.csv?{}", seed.range),
+            &vol,
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+}
+
 db_tests!(
+    the_attendance_export_streams_every_booking_without_names,
     the_summary_counts_what_happened_and_reconciles_with_the_lists,
     the_report_downloads_for_excel_safely,
     a_resident_gets_everything_held_and_can_be_erased_without_changing_past_reports,
