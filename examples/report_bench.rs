@@ -7,6 +7,8 @@
 //! cargo run --release --example report_bench -- sqlite
 //! cargo run --release --example report_bench -- postgres          # MADOGUCHI_TEST_PG_URL or postgres://postgres@127.0.0.1:5432
 //! cargo run --release --example report_bench -- sqlite 100000 20000 5   # bookings, tickets, runs
+//! cargo run --release --example report_bench -- sqlite 100000 20000 3 50 # the same spread over 50
+//!                                                # member organisations: the programme roll-up
 //! ```
 //!
 //! Rows are written straight into the tables (the booking rules are not
@@ -38,6 +40,7 @@ fn main() {
     let n_bookings: usize = a.get(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let n_tickets: usize = a.get(2).and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let runs: usize = a.get(3).and_then(|v| v.parse().ok()).unwrap_or(5);
+    let members: usize = a.get(4).and_then(|v| v.parse().ok()).unwrap_or(0);
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, drop) = if kind == "postgres" {
         let name = format!("madoguchi_report_{}", uuid::Uuid::new_v4().simple());
@@ -58,7 +61,12 @@ fn main() {
     let mut conn = pool.get().expect("connection");
     madoguchi::db::run_migrations(&mut conn).expect("migrations");
     let started = Instant::now();
-    let org = seed(&mut conn, n_bookings, n_tickets);
+    if members > 0 {
+        programme(&mut conn, &kind, n_bookings, n_tickets, runs, members);
+        drop_db(drop);
+        return;
+    }
+    let (org, _) = seed(&mut conn, "報告ベンチ", n_bookings, n_tickets);
     println!(
         "{kind}: seeded {n_bookings} bookings and {n_tickets} consultations in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -116,9 +124,93 @@ fn insert_all<T>(
     .expect("insert");
 }
 
-fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> OrganisationId {
+/// `members` organisations sharing the bookings and tickets, all members of
+/// one programme; times the roll-up.
+fn programme(
+    conn: &mut DbConnection,
+    kind: &str,
+    n_bookings: usize,
+    n_tickets: usize,
+    runs: usize,
+    members: usize,
+) {
+    use madoguchi::db::schema::{programme_memberships, programme_viewers, programmes};
+    let started = Instant::now();
+    let pid = madoguchi::db::ProgrammeId::generate();
+    let now = Utc::now().naive_utc();
+    let mut first = None;
+    for i in 0..members {
+        let (org, admin) = seed(
+            conn,
+            &format!("市町村{i:02}"),
+            n_bookings / members,
+            n_tickets / members,
+        );
+        if first.is_none() {
+            diesel::insert_into(programmes::table)
+                .values((
+                    programmes::id.eq(pid),
+                    programmes::owner_organisation_id.eq(org),
+                    programmes::name.eq("ベンチ県"),
+                    programmes::min_cell_size.eq(5),
+                    programmes::created_at.eq(now),
+                ))
+                .execute(conn)
+                .expect("programme");
+            diesel::insert_into(programme_viewers::table)
+                .values((
+                    programme_viewers::programme_id.eq(pid),
+                    programme_viewers::account_id.eq(admin),
+                    programme_viewers::granted_at.eq(now),
+                ))
+                .execute(conn)
+                .expect("viewer");
+            first = Some(org);
+        }
+        diesel::insert_into(programme_memberships::table)
+            .values((
+                programme_memberships::programme_id.eq(pid),
+                programme_memberships::organisation_id.eq(org),
+                programme_memberships::granted_by.eq(admin),
+                programme_memberships::granted_at.eq(now),
+            ))
+            .execute(conn)
+            .expect("member");
+    }
+    println!(
+        "{kind}: seeded {members} organisations with {n_bookings} bookings and {n_tickets} consultations in all in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let today = Utc::now().date_naive();
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r =
+            madoguchi::reports::programmes::compute(conn, pid, today - Duration::days(365), today)
+                .expect("roll-up");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        last = Some(r);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let r = last.unwrap();
+    println!(
+        "{kind}: programme roll-up over {} members — median {:.0} ms, worst {:.0} ms over {runs} runs (sessions held {})",
+        r.members.len(),
+        times[times.len() / 2],
+        times[times.len() - 1],
+        r.total.sessions_held
+    );
+}
+
+fn seed(
+    conn: &mut DbConnection,
+    name: &str,
+    n_bookings: usize,
+    n_tickets: usize,
+) -> (OrganisationId, AccountId) {
     let new = NewStaff::parse(
-        "admin@bench.example",
+        &format!("admin{}@bench.example", uuid::Uuid::new_v4().simple()),
         "Admin",
         Role::Admin,
         None,
@@ -126,7 +218,7 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
     )
     .expect("admin");
     let (org, admin, venues, courses) = write_tx(conn, |conn: &mut DbConnection| {
-        let org = madoguchi::organisations::queries::insert(conn, "報告ベンチ")?;
+        let org = madoguchi::organisations::queries::insert(conn, name)?;
         let admin = service::create(conn, org.id, None, &new, "x", false)?;
         let mut venues = Vec::new();
         for i in 0..5 {
@@ -276,7 +368,7 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
             } else {
                 madoguchi::bookings::types::Channel::Phone
             },
-            reference: format!("B{i:07}"),
+            reference: format!("{}{i:07}", &org.to_string()[24..]),
             needs_loaner: false,
             notes: None,
             waitlist_seq: None,
@@ -367,6 +459,6 @@ fn seed(conn: &mut DbConnection, n_bookings: usize, n_tickets: usize) -> Organis
             },
         );
     }
-    let _: (AccountId, CourseId, VenueId) = (admin, courses[0], venues[0]);
-    org
+    let _: (CourseId, VenueId) = (courses[0], venues[0]);
+    (org, admin)
 }

@@ -100,7 +100,7 @@ pub fn jobs(settings: &Settings) -> anyhow::Result<Vec<crate::jobs::Job>> {
             settings.tickets.auto_close_interval_secs,
         ),
         crate::jobs::housekeeping_job(settings.jobs.housekeeping_interval_secs),
-        crate::residents::privacy::retention_job(settings.jobs.housekeeping_interval_secs),
+        crate::privacy::service::retention_job(settings.jobs.housekeeping_interval_secs),
     ])
 }
 
@@ -120,7 +120,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     schedule::session_routes::configure(cfg);
     schedule::feed_routes::configure(cfg);
     residents::routes::configure(cfg);
-    residents::privacy_routes::configure(cfg);
+    crate::privacy::routes::configure(cfg);
     bookings::merge_routes::configure(cfg);
     bookings::routes::configure(cfg);
     bookings::enrolment_routes::configure(cfg);
@@ -132,6 +132,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tickets::duty_routes::configure(cfg);
     messages::routes::configure(cfg);
     reports::routes::configure(cfg);
+    reports::programme_routes::configure(cfg);
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {

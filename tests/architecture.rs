@@ -17,6 +17,8 @@ const FEATURES: &[&str] = &[
     "jobs",
     "messages",
     "organisations",
+    "privacy",
+    "reports",
     "residents",
     "schedule",
     "staff",

@@ -17,7 +17,8 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/reports", web::get().to(report))
-        .route("/admin/reports/file", web::get().to(file));
+        .route("/admin/reports/file", web::get().to(file))
+        .route("/programmes/{id}", web::get().to(programme));
 }
 
 #[derive(Deserialize)]
@@ -232,4 +233,129 @@ async fn file(
         &crate::reports::tables(&s, &categories),
     )?;
     Ok(super::secure(res))
+}
+
+fn count_words(c: &crate::reports::rollup::Count) -> String {
+    match c {
+        crate::reports::rollup::Count::Exact { value } => format!("{value}人"),
+        crate::reports::rollup::Count::Range { at_least, at_most } => {
+            format!("{at_least}〜{at_most}人")
+        }
+    }
+}
+
+pub struct MemberLine {
+    pub name: String,
+    pub sessions: i64,
+    pub participants: String,
+    pub first_time: String,
+    pub attendances: i64,
+    pub consultations: i64,
+}
+
+#[derive(Template)]
+#[template(path = "console/programme.html")]
+struct ProgrammePage {
+    page: Page,
+    name: String,
+    id: String,
+    from: String,
+    to: String,
+    k: i64,
+    members: Vec<MemberLine>,
+    total: MemberLine,
+    sessions_chart: String,
+    categories_chart: String,
+}
+
+fn member_line(name: String, f: &crate::reports::rollup::Figures) -> MemberLine {
+    MemberLine {
+        name,
+        sessions: f.sessions_held,
+        participants: count_words(&f.participants),
+        first_time: count_words(&f.first_time_participants),
+        attendances: f.attendances,
+        consultations: f.consultations,
+    }
+}
+
+/// A programme's roll-up for its viewers: members and total, small people
+/// counts as ranges, charts of sessions per member and consultations by
+/// category.
+async fn programme(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    q: web::Query<Period>,
+) -> ConsoleResult {
+    let id = crate::db::ProgrammeId(id.into_inner());
+    let q = q.into_inner();
+    let caller = staff.caller.clone();
+    let (name, r, categories) = state
+        .db(move |conn| {
+            use diesel::prelude::*;
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            let (from, to) = q.dates(crate::calendar::today(tz));
+            crate::reports::routes::check_period(from, to)?;
+            let r = crate::reports::programmes::summary_for(conn, &caller, id, from, to)?;
+            let name: String = crate::db::schema::programmes::table
+                .filter(crate::db::schema::programmes::id.eq(id))
+                .select(crate::db::schema::programmes::name)
+                .first(conn)?;
+            let categories: std::collections::HashMap<String, String> =
+                crate::tickets::queries::category_codes(conn, caller.organisation_id)?
+                    .into_iter()
+                    .map(|(code, label, _)| (code, label))
+                    .collect();
+            Ok((name, r, categories))
+        })
+        .await?;
+    let sessions: Vec<(String, Option<f64>)> = r
+        .members
+        .iter()
+        .map(|m| (m.organisation.clone(), Some(m.figures.sessions_held as f64)))
+        .collect();
+    let mut by_category: Vec<(String, f64)> = r
+        .total
+        .consultations_by_category
+        .iter()
+        .map(|(code, n)| {
+            (
+                categories
+                    .get(code)
+                    .cloned()
+                    .unwrap_or_else(|| code.clone()),
+                *n as f64,
+            )
+        })
+        .collect();
+    by_category.sort_by(|a, b| b.1.total_cmp(&a.1));
+    html(
+        StatusCode::OK,
+        ProgrammePage {
+            page: Page::of(&staff),
+            name,
+            id: id.to_string(),
+            from: r.from.to_string(),
+            to: r.to.to_string(),
+            k: r.min_cell_size,
+            members: r
+                .members
+                .iter()
+                .map(|m| member_line(m.organisation.clone(), &m.figures))
+                .collect(),
+            total: member_line("合計".into(), &r.total),
+            sessions_chart: crate::reports::charts::columns(
+                "会員ごとの開催回数",
+                &sessions,
+                None,
+                "回",
+            ),
+            categories_chart: crate::reports::charts::rows(
+                "分類ごとの相談（合計）",
+                &by_category,
+                "件",
+            ),
+        },
+    )
 }

@@ -70,16 +70,36 @@ pub fn all_venues(conn: &mut DbConnection, org: OrganisationId) -> Result<Vec<Ve
 struct Index {
     page: Page,
     admin: bool,
+    /// Programmes whose roll-up the person sees: (id, name).
+    programmes: Vec<(String, String)>,
 }
 
 /// The administration menu.
-async fn index(staff: Staff) -> ConsoleResult {
+async fn index(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
     office(&staff)?;
+    let account = staff.caller.account_id;
+    let programmes = state
+        .db(move |conn| {
+            use crate::db::schema::{programme_viewers, programmes};
+            use diesel::prelude::*;
+            Ok(programmes::table
+                .inner_join(
+                    programme_viewers::table.on(programme_viewers::programme_id.eq(programmes::id)),
+                )
+                .filter(programme_viewers::account_id.eq(account))
+                .select((programmes::id, programmes::name))
+                .load::<(crate::db::ProgrammeId, String)>(conn)?
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect())
+        })
+        .await?;
     html(
         StatusCode::OK,
         Index {
             admin: staff.caller.role == crate::auth::Role::Admin,
             page: Page::of(&staff),
+            programmes,
         },
     )
 }
@@ -1057,7 +1077,7 @@ async fn resident_data(
     let id = crate::db::ResidentId(id.into_inner());
     let caller = staff.caller.clone();
     let all = state
-        .write(move |conn| crate::residents::privacy::export(conn, &caller, id))
+        .write(move |conn| crate::privacy::service::export(conn, &caller, id))
         .await?;
     let r = &all.resident;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());

@@ -81,3 +81,4 @@ define_id!(TicketId);
 define_id!(EnrolmentId);
 define_id!(CourseEnrolmentId);
 define_id!(EnrolmentConflictId);
+define_id!(ProgrammeId);

@@ -15,8 +15,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use ids::{
     AccountId, AuthSessionId, BookingId, ClosureId, CourseEnrolmentId, CourseId, DeviceId,
-    EnrolmentConflictId, EnrolmentId, LoanId, OrganisationId, PaymentId, ResidentId, SeriesId,
-    SessionId, TicketId, VenueId,
+    EnrolmentConflictId, EnrolmentId, LoanId, OrganisationId, PaymentId, ProgrammeId, ResidentId,
+    SeriesId, SessionId, TicketId, VenueId,
 };
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

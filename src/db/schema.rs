@@ -53,6 +53,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    programmes (id) {
+        id -> Text,
+        owner_organisation_id -> Text,
+        name -> Text,
+        min_cell_size -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programme_viewers (programme_id, account_id) {
+        programme_id -> Text,
+        account_id -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programme_memberships (programme_id, organisation_id) {
+        programme_id -> Text,
+        organisation_id -> Text,
+        granted_by -> Text,
+        granted_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     resident_erasures (resident_id) {
         resident_id -> Text,
         organisation_id -> Text,
@@ -677,6 +705,9 @@ diesel::joinable!(course_topics -> courses (course_id));
 diesel::allow_tables_to_appear_in_same_query!(
     board_links,
     resident_erasures,
+    programmes,
+    programme_viewers,
+    programme_memberships,
     outbox_messages,
     call_list_items,
     call_outcomes,

@@ -3,8 +3,11 @@
 //! people open in Excel (`export`), and the HTTP routes.
 
 pub mod charts;
-pub mod export;
+pub use crate::export;
+pub mod programme_routes;
+pub mod programmes;
 pub mod queries;
+pub mod rollup;
 pub mod routes;
 pub mod rows;
 pub mod summary;

@@ -143,7 +143,7 @@ async fn report_summary(
     let scope = Scope {
         venue: q.venue_id.map(VenueId),
         course: q.course_id.map(CourseId),
-        topic: q.topic.filter(|t| !t.trim().is_empty()),
+        topic: q.topic.and_then(|t| (!t.trim().is_empty()).then_some(t)),
     };
     let org = caller.organisation_id;
     let (from, to) = (q.from, q.to);

@@ -1,8 +1,6 @@
 //! Residents: the people staff book for. They never log in.
 
 pub mod names;
-pub mod privacy;
-pub mod privacy_routes;
 pub mod queries;
 pub mod routes;
 pub mod service;

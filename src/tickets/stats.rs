@@ -80,7 +80,7 @@ pub fn compute(
 /// through the report writer: quoted, formulas neutralised, UTF-8 with a
 /// byte-order mark for Excel.
 pub fn csv(stats: &Stats) -> crate::error::AppResult<Vec<u8>> {
-    use crate::reports::export::{Cell, Encoding, csv_text};
+    use crate::export::{Cell, Encoding, csv_text};
     let mut rows = vec![vec![
         Cell::from("total"),
         Cell::from("all"),

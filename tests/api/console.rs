@@ -1540,7 +1540,81 @@ async fn the_report_page_draws_charts_and_hands_over_excel_files(db: Db) {
     assert!(text.contains("概要,参加者（実人数）,値,1"), "{text}");
 }
 
+async fn a_programme_office_reads_its_members_in_ranges(db: Db) {
+    let app = spawn_app(db).await;
+    let session = app.session_ok(10, json!({})).await;
+    let mut marks = Vec::new();
+    for (family, phone) in [("山田", "0584-00-0001"), ("佐藤", "0584-00-0002")] {
+        let r = resident(&app, family, "てすと", phone).await;
+        let b = app.book_ok(&session, &r).await;
+        marks.push(json!({"booking_id": b["id"], "attendance": "present"}));
+    }
+    app.set_session_start(&session, chrono::Duration::minutes(-60));
+    app.post_ok(
+        &format!("/api/v1/sessions/{session}/attendance"),
+        &app.admin_token,
+        &json!({"marks": marks}),
+        200,
+    )
+    .await;
+    let (_, office_email) =
+        crate::helpers::seed_organisation(&app.pool, "県デジタル推進課", "admin@pref.example");
+    let office = app.login_ok(&office_email, ADMIN_PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let programme = app
+        .post_ok(
+            "/api/v1/programmes",
+            &office,
+            &json!({"name": "県デジタル活用支援"}),
+            201,
+        )
+        .await;
+    let pid = programme["id"].as_str().unwrap().to_owned();
+    app.post_ok(
+        &format!("/api/v1/programmes/{pid}/membership"),
+        &app.admin_token,
+        &json!({}),
+        200,
+    )
+    .await;
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&office_email, ADMIN_PASSWORD).await;
+    b.go("/admin").await;
+    b.click(&format!("a[href='/programmes/{pid}']")).await;
+    let text = b.sees("県デジタル活用支援").await;
+    let table = b.find("#members").await.text().await.unwrap();
+    assert!(table.contains("1〜4人"), "two people are a range: {table}");
+    assert!(
+        !text.contains("山田") && !text.contains("スマホ教室"),
+        "{text}"
+    );
+    assert_eq!(
+        b.client
+            .find_all(Locator::Css("svg.chart"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    b.screenshot("programme").await;
+    b.close().await;
+    // A member's admin is not a viewer: refused by the server.
+    let cookie = console_cookie(&app, &app.admin_email, ADMIN_PASSWORD).await;
+    let refused = app
+        .client
+        .get(app.url(&format!("/programmes/{pid}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
+
 db_tests!(
+    a_programme_office_reads_its_members_in_ranges,
     the_report_page_draws_charts_and_hands_over_excel_files,
     everything_held_about_a_resident_prints_on_one_page,
     the_office_sets_up_venues_courses_closures_devices_and_staff,

@@ -597,7 +597,7 @@ async fn the_retention_job_erases_dormant_residents_only(db: Db) {
         )
         .await;
     assert_eq!(org.status(), 200);
-    let job = madoguchi::residents::privacy::retention_job(60);
+    let job = madoguchi::privacy::service::retention_job(60);
     let mut conn = app.pool.get().unwrap();
     let done = madoguchi::jobs::run_once(&mut conn, &job, "test").unwrap();
     assert_eq!(done, Some(1));
@@ -684,7 +684,201 @@ async fn the_attendance_export_streams_every_booking_without_names(db: Db) {
     assert_problem(res, 403, "forbidden").await;
 }
 
+/// An organisation's held session with `n` participants, through its own admin.
+async fn held_with(app: &TestApp, token: &str, n: usize) {
+    let venue = app
+        .post_ok(
+            "/api/v1/venues",
+            token,
+            &json!({"name": "南会場", "default_capacity": 20}),
+            201,
+        )
+        .await;
+    let course = app
+        .post_ok(
+            "/api/v1/courses",
+            token,
+            &json!({"title": "南のスマホ教室", "kind": "class", "default_fee_yen": 0,
+                    "default_length_minutes": 60, "topics": ["calls"]}),
+            201,
+        )
+        .await;
+    let s = app
+        .post_ok(
+            "/api/v1/sessions",
+            token,
+            &json!({"course_id": course["id"], "venue_id": venue["id"], "start_time": "10:00",
+                    "date": chrono::Utc::now().date_naive() + Duration::days(5)}),
+            201,
+        )
+        .await;
+    let s = id(&s);
+    let mut marks = Vec::new();
+    for i in 0..n {
+        let r = app
+            .post_ok(
+                "/api/v1/residents",
+                token,
+                &json!({"family_name": "南田", "given_name": format!("{i}"), "family_name_kana": "みなみだ",
+                        "given_name_kana": "たろう", "birth_year": 1950, "district": "港地区", "confirm_new_person": true}),
+                201,
+            )
+            .await;
+        let b = app
+            .post_ok(
+                &format!("/api/v1/sessions/{s}/bookings"),
+                token,
+                &json!({"resident_id": r["id"], "channel": "phone"}),
+                201,
+            )
+            .await;
+        marks.push(json!({"booking_id": b["id"], "attendance": "present"}));
+    }
+    app.set_session_start(&s, Duration::minutes(-90));
+    app.post_ok(
+        &format!("/api/v1/sessions/{s}/attendance"),
+        token,
+        &json!({"marks": marks}),
+        200,
+    )
+    .await;
+}
+
+async fn token_of(app: &TestApp, email: &str) -> String {
+    app.login_ok(email, crate::helpers::ADMIN_PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn a_programme_sees_its_members_in_figures_and_never_a_person(db: Db) {
+    let app = spawn_app(db).await;
+    let seed = seeded(&app).await;
+    let (_, south_email) =
+        crate::helpers::seed_organisation(&app.pool, "南町", "admin@minami.example");
+    let south = token_of(&app, &south_email).await;
+    held_with(&app, &south, 6).await;
+    let (_, office_email) =
+        crate::helpers::seed_organisation(&app.pool, "県デジタル推進課", "admin@pref.example");
+    let office = token_of(&app, &office_email).await;
+    let bad = app
+        .post(
+            "/api/v1/programmes",
+            &office,
+            &json!({"name": "県", "min_cell_size": 1}),
+        )
+        .await;
+    assert_problem(bad, 422, "validation_failed").await;
+    let programme = app
+        .post_ok(
+            "/api/v1/programmes",
+            &office,
+            &json!({"name": "県デジタル活用支援"}),
+            201,
+        )
+        .await;
+    assert_eq!(programme["min_cell_size"], 5);
+    let pid = id(&programme);
+    let summary = format!("/api/v1/programmes/{pid}/summary?{}", seed.range);
+    // Members join by their own admin; a coordinator cannot.
+    let (_, coord) = app
+        .staff_with_token("coord@kita.example", "coordinator")
+        .await;
+    let refused = app
+        .post(
+            &format!("/api/v1/programmes/{pid}/membership"),
+            &coord,
+            &json!({}),
+        )
+        .await;
+    assert_problem(refused, 403, "forbidden").await;
+    for token in [&app.admin_token, &south] {
+        let joined = app
+            .post_ok(
+                &format!("/api/v1/programmes/{pid}/membership"),
+                token,
+                &json!({}),
+                200,
+            )
+            .await;
+        assert_eq!(joined["member"], true);
+    }
+    // A member is not a viewer.
+    let not_viewer = app.get(&summary, &app.admin_token).await;
+    assert_problem(not_viewer, 403, "forbidden").await;
+    let r = app.get_ok(&summary, &office).await;
+    let members = r["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    let of =
+        |name: &str| members.iter().find(|m| m["organisation"] == name).unwrap()["figures"].clone();
+    let south_figures = of("南町");
+    assert_eq!(south_figures["participants"], json!({"value": 6}));
+    assert_eq!(
+        south_figures["participants_by_topic"]["calls"],
+        json!({"value": 6})
+    );
+    let kita = members
+        .iter()
+        .find(|m| m["organisation"] != "南町")
+        .unwrap()["figures"]
+        .clone();
+    assert_eq!(
+        kita["participants"],
+        json!({"at_least": 1, "at_most": 4}),
+        "2 people: a range"
+    );
+    assert_eq!(kita["sessions_held"], 2);
+    assert_eq!(
+        r["total"]["participants"],
+        json!({"at_least": 7, "at_most": 10}),
+        "one member hidden: the total is a range too"
+    );
+    assert_eq!(r["total"]["sessions_held"], 3);
+    let text = r.to_string();
+    for secret in [
+        "山田",
+        "南田",
+        "はじめてのスマホ教室",
+        "南のスマホ教室",
+        "北公民館",
+        "南会場",
+        "北区",
+        "港地区",
+        "写真を印刷したい",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the roll-up: {text}");
+    }
+    // The office names a colleague a viewer; others are refused.
+    let members_of_office = app.get_ok("/api/v1/programmes", &office).await;
+    assert_eq!(members_of_office[0]["viewer"], true);
+    let outsider = app
+        .post(
+            &format!("/api/v1/programmes/{pid}/viewers"),
+            &office,
+            &json!({"account_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_problem(outsider, 422, "validation_failed").await;
+    // Withdrawing takes the member out of the roll-up.
+    let left = app
+        .post_ok(
+            &format!("/api/v1/programmes/{pid}/membership/withdraw"),
+            &south,
+            &json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(left["member"], false);
+    let after = app.get_ok(&summary, &office).await;
+    assert_eq!(after["members"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        after["total"]["participants"],
+        json!({"at_least": 1, "at_most": 4})
+    );
+}
+
 db_tests!(
+    a_programme_sees_its_members_in_figures_and_never_a_person,
     the_attendance_export_streams_every_booking_without_names,
     the_summary_counts_what_happened_and_reconciles_with_the_lists,
     the_report_downloads_for_excel_safely,

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::types::{Resident, ResidentRow};
 use crate::auth::Caller;
 use crate::db::schema::{
     audit_log, bookings, call_list_items, call_outcomes, enrolment_conflicts, loans,
@@ -18,6 +17,7 @@ use crate::db::schema::{
 };
 use crate::db::{AccountId, DbConnection, OrganisationId, ResidentId};
 use crate::error::{AppError, AppResult};
+use crate::residents::types::{Resident, ResidentRow};
 
 /// A booking's free texts: (id, notes, cancel, window override, fee
 /// exemption, eligibility override).

@@ -1,4 +1,5 @@
-//! Tables as files people open in Excel: CSV (written by the `csv` crate,
+//! Tables as files people open in Excel (shared by reports and the ticket
+//! statistics; a utility, not a feature): CSV (written by the `csv` crate,
 //! UTF-8 with a byte-order mark, or Shift_JIS on request) and `.xlsx`
 //! (`rust_xlsxwriter`), with Japanese headers. A text cell that a
 //! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at the

@@ -4,7 +4,7 @@
 use actix_web::{get, post, web};
 use uuid::Uuid;
 
-use super::privacy::{self, EraseRequest, Erased, Eraser, ResidentExport};
+use super::service::{self as privacy, EraseRequest, Erased, Eraser, ResidentExport};
 use crate::auth::{Caller, Role, WRITERS};
 use crate::db::ResidentId;
 use crate::error::{AppResult, Problem};
