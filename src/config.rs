@@ -87,6 +87,20 @@ pub struct AttendanceSettings {
     /// Attendance can be marked from this many minutes before a session
     /// starts (people arrive early); closing waits for the start.
     pub opens_minutes_before: i64,
+    /// Booking someone with this many no-shows or more in the last
+    /// `no_show_months` answers a warning with the dates (never a refusal).
+    #[serde(default = "default_no_show_count")]
+    pub no_show_warning_count: i64,
+    #[serde(default = "default_no_show_months")]
+    pub no_show_months: u32,
+}
+
+fn default_no_show_count() -> i64 {
+    2
+}
+
+fn default_no_show_months() -> u32 {
+    6
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -266,6 +280,8 @@ impl Default for Settings {
             },
             attendance: AttendanceSettings {
                 opens_minutes_before: 30,
+                no_show_warning_count: 2,
+                no_show_months: 6,
             },
             jobs: JobSettings {
                 enabled: true,

@@ -459,3 +459,20 @@ pub fn find_any(conn: &mut DbConnection, id: BookingId) -> QueryResult<Option<Bo
         .first(conn)
         .optional()
 }
+
+/// Start instants of the sessions a resident did not come to (no-shows)
+/// since `since`, oldest first.
+pub fn no_shows_since(
+    conn: &mut DbConnection,
+    resident: ResidentId,
+    since: chrono::NaiveDateTime,
+) -> QueryResult<Vec<chrono::NaiveDateTime>> {
+    bookings::table
+        .inner_join(sessions::table)
+        .filter(bookings::resident_id.eq(resident))
+        .filter(bookings::attendance.eq("no_show"))
+        .filter(sessions::starts_at.ge(since))
+        .order(sessions::starts_at.asc())
+        .select(sessions::starts_at)
+        .load(conn)
+}

@@ -96,6 +96,10 @@ async fn create_booking(
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
     let turnaround = state.settings.loaners.turnaround_minutes;
+    let (warn_count, warn_months) = (
+        state.settings.attendance.no_show_warning_count,
+        state.settings.attendance.no_show_months,
+    );
     let session = SessionId(id.into_inner());
     let request = body.0;
     let org = caller.organisation_id;
@@ -105,10 +109,15 @@ async fn create_booking(
             let (row, position) = service::book(conn, &caller, session, &request, turnaround)?;
             let (row, resident) = queries::with_resident(conn, row.id)?;
             let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
-            Answer::new(
-                StatusCode::CREATED,
-                &Booking::new(row, queries::resident_ref(&resident), position, loaner),
-            )
+            let mut answer = Booking::new(row, queries::resident_ref(&resident), position, loaner);
+            answer.warnings.extend(service::no_show_warning(
+                conn,
+                org,
+                resident.id,
+                warn_count,
+                warn_months,
+            )?);
+            Answer::new(StatusCode::CREATED, &answer)
         })
         .await
 }

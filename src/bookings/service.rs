@@ -763,3 +763,41 @@ pub fn tell_session_moved(
     }
     Ok(())
 }
+
+/// The warning staff get when booking someone who often does not come:
+/// `count` or more no-shows in the last `months` (dates in the
+/// organisation's time). Never a refusal.
+pub fn no_show_warning(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    resident: ResidentId,
+    count: i64,
+    months: u32,
+) -> AppResult<Option<super::types::BookingWarning>> {
+    let since = Utc::now()
+        .naive_utc()
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap_or_default();
+    let missed = queries::no_shows_since(conn, resident, since)?;
+    if count <= 0 || (missed.len() as i64) < count {
+        return Ok(None);
+    }
+    let tz = crate::calendar::timezone(conn, organisation)?;
+    let dates: Vec<chrono::NaiveDate> = missed
+        .iter()
+        .map(|t| t.and_utc().with_timezone(&tz).date_naive())
+        .collect();
+    Ok(Some(super::types::BookingWarning {
+        code: "recent_no_shows".into(),
+        message: format!(
+            "{} no-show(s) in the last {months} months: {}",
+            dates.len(),
+            dates
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        dates,
+    }))
+}

@@ -137,6 +137,20 @@ pub struct Booking {
     pub cancelled_at: Option<DateTime<chrono::Utc>>,
     pub promoted_at: Option<DateTime<chrono::Utc>>,
     pub created_at: DateTime<chrono::Utc>,
+    /// What staff should know (e.g. `recent_no_shows` with the dates);
+    /// never a refusal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<BookingWarning>,
+}
+
+/// Something staff should know about a booking they just made.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct BookingWarning {
+    /// `recent_no_shows`
+    pub code: String,
+    pub message: String,
+    /// The local dates of the sessions missed.
+    pub dates: Vec<chrono::NaiveDate>,
 }
 
 impl Booking {
@@ -170,6 +184,7 @@ impl Booking {
             cancelled_at: r.cancelled_at.map(|t| t.and_utc()),
             promoted_at: r.promoted_at.map(|t| t.and_utc()),
             created_at: r.created_at.and_utc(),
+            warnings: Vec::new(),
         }
     }
 }

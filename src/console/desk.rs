@@ -193,6 +193,8 @@ struct ResidentPage {
     past: Vec<BookingLine>,
     sessions: Vec<Choice>,
     series: Vec<Choice>,
+    /// 「最近6か月に2回、無断欠席があります（10月1日（水）、11月5日（水））」 or empty.
+    no_show_warning: String,
 }
 
 fn status_word(b: &crate::bookings::types::BookingRow, position: Option<i64>) -> String {
@@ -239,11 +241,24 @@ async fn resident_page(
     office(&staff)?;
     let id = ResidentId(id.into_inner());
     let caller = staff.caller.clone();
-    let (r, upcoming, past, sessions, series) = state
+    let (warn_count, warn_months) = (
+        state.settings.attendance.no_show_warning_count,
+        state.settings.attendance.no_show_months,
+    );
+    let ((r, upcoming, past, sessions, series), no_show_warning) = state
         .db(move |conn| {
             let org = caller.organisation_id;
             let row = crate::residents::queries::find(conn, org, id)?
                 .ok_or_else(|| AppError::not_found("resident"))?;
+            let warning = crate::bookings::service::no_show_warning(conn, org, id, warn_count, warn_months)?
+                .map(|w| {
+                    format!(
+                        "この方は最近{warn_months}か月に{}回、無断欠席があります（{}）。予約のときに、来られるかをご確認ください。",
+                        w.dates.len(),
+                        w.dates.iter().map(|d| super::desk::when_day(*d)).collect::<Vec<_>>().join("、")
+                    )
+                })
+                .unwrap_or_default();
             let (attended, no_shows) = crate::residents::queries::attendance_counts(conn, id)?;
             let tz = crate::calendar::timezone(conn, org)?;
             let now = Utc::now().naive_utc();
@@ -333,11 +348,14 @@ async fn resident_page(
                 no_shows,
             };
             Ok((
-                shown,
-                upcoming.into_iter().map(|(_, l)| l).collect(),
-                past.into_iter().map(|(_, l)| l).collect(),
-                sessions,
-                series,
+                (
+                    shown,
+                    upcoming.into_iter().map(|(_, l)| l).collect(),
+                    past.into_iter().map(|(_, l)| l).collect(),
+                    sessions,
+                    series,
+                ),
+                warning,
             ))
         })
         .await?;
@@ -350,6 +368,7 @@ async fn resident_page(
             past,
             sessions,
             series,
+            no_show_warning,
         },
     )
 }

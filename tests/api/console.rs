@@ -1613,7 +1613,66 @@ async fn a_programme_office_reads_its_members_in_ranges(db: Db) {
     assert_eq!(refused.status(), 403);
 }
 
+async fn booking_someone_who_often_misses_warns_with_the_dates_and_books(db: Db) {
+    let app = spawn_app(db).await;
+    let often = resident(&app, "山田", "やまだ", "0584-00-0001").await;
+    let once = resident(&app, "佐藤", "さとう", "0584-00-0002").await;
+    // 山田 misses two sessions, 佐藤 one.
+    for who in [vec![&often, &once], vec![&often]] {
+        let s = app.session_ok(10, json!({})).await;
+        for r in who {
+            app.book_ok(&s, r).await;
+        }
+        app.set_session_start(&s, chrono::Duration::minutes(-90));
+        app.post_ok(
+            &format!("/api/v1/sessions/{s}/close"),
+            &app.admin_token,
+            &json!({}),
+            200,
+        )
+        .await;
+    }
+    let next = app.session_ok(10, json!({})).await;
+    let booked = app.book_ok(&next, &often).await;
+    assert_eq!(booked["status"], "confirmed", "a warning, never a refusal");
+    assert_eq!(booked["warnings"][0]["code"], "recent_no_shows");
+    assert_eq!(booked["warnings"][0]["dates"].as_array().unwrap().len(), 2);
+    let fine = app.book_ok(&next, &once).await;
+    assert!(
+        fine.get("warnings").is_none(),
+        "one no-show is below the threshold: {fine}"
+    );
+    // The phone desk sees it before booking.
+    let cookie = console_cookie(&app, &app.admin_email, ADMIN_PASSWORD).await;
+    let page = app
+        .client
+        .get(app.url(&format!("/residents/{often}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("最近6か月に2回、無断欠席があります"),
+        "{page}"
+    );
+    let calm = app
+        .client
+        .get(app.url(&format!("/residents/{once}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!calm.contains("no-show-warning"));
+}
+
 db_tests!(
+    booking_someone_who_often_misses_warns_with_the_dates_and_books,
     a_programme_office_reads_its_members_in_ranges,
     the_report_page_draws_charts_and_hands_over_excel_files,
     everything_held_about_a_resident_prints_on_one_page,
