@@ -9,8 +9,8 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::setup::office;
-use super::{ConsoleError, ConsoleResult, Fields, Page, Staff, html, message};
+use super::setup::{admins, office};
+use super::{ConsoleResult, Fields, Page, Staff, html, message};
 use crate::error::AppError;
 use crate::schedule::types::SeriesInput;
 use crate::state::AppState;
@@ -624,10 +624,7 @@ async fn audit(
     staff: Staff,
     q: web::Query<AuditQuery>,
 ) -> ConsoleResult {
-    staff
-        .caller
-        .require(&[crate::auth::Role::Admin])
-        .map_err(ConsoleError::from)?;
+    admins(&staff)?;
     let q = q.into_inner();
     let action = q.action.unwrap_or_default().trim().to_owned();
     let from_day: Option<NaiveDate> = q.from.as_deref().and_then(|d| d.parse().ok());
@@ -714,10 +711,7 @@ const ROLES: [(&str, &str); 4] = [
 
 /// Staff accounts: roles, home venues, new accounts, deactivation (admins).
 async fn staff_page(state: web::Data<AppState>, staff: Staff) -> ConsoleResult {
-    staff
-        .caller
-        .require(&[crate::auth::Role::Admin])
-        .map_err(ConsoleError::from)?;
+    admins(&staff)?;
     let caller = staff.caller.clone();
     let (rows, venues) = state
         .db(move |conn| {
@@ -773,10 +767,7 @@ struct StaffCreated {
 /// A new account with a one-time password shown once: the person must
 /// choose their own at the first login.
 async fn create_staff(state: web::Data<AppState>, staff: Staff, body: web::Bytes) -> ConsoleResult {
-    staff
-        .caller
-        .require(&[crate::auth::Role::Admin])
-        .map_err(ConsoleError::from)?;
+    admins(&staff)?;
     let f = Fields::parse(&body);
     let Some(role) = f
         .get("role")
@@ -800,7 +791,7 @@ async fn create_staff(state: web::Data<AppState>, staff: Staff, body: web::Bytes
     .await?;
     let hash = hash.map_err(AppError::Internal)?;
     let caller = staff.caller.clone();
-    let done = state
+    let row = state
         .write(move |conn| {
             let org = caller.organisation_id;
             if let Some(v) = venue {
@@ -828,26 +819,20 @@ async fn create_staff(state: web::Data<AppState>, staff: Staff, body: web::Bytes
             }
             Ok(row)
         })
-        .await;
-    match done {
-        Ok(row) => html(
-            StatusCode::OK,
-            StaffCreated {
-                name: row.name,
-                email: row.email,
-                password: password
-                    .as_bytes()
-                    .chunks(4)
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            },
-        ),
-        Err(AppError::Client(c)) if c.code == "email_taken" => {
-            message("error", "このメールアドレスのスタッフは、もういます。")
-        }
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    html(
+        StatusCode::OK,
+        StaffCreated {
+            name: row.name,
+            email: row.email,
+            password: password
+                .as_bytes()
+                .chunks(4)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -862,10 +847,7 @@ async fn change_venue(
     id: web::Path<Uuid>,
     form: web::Form<VenueChoice>,
 ) -> ConsoleResult {
-    staff
-        .caller
-        .require(&[crate::auth::Role::Admin])
-        .map_err(ConsoleError::from)?;
+    admins(&staff)?;
     let raw = form.into_inner().venue_id;
     let venue = match raw.trim() {
         "" => None,
@@ -933,26 +915,13 @@ async fn set_active(
     id: Uuid,
     active: bool,
 ) -> ConsoleResult {
-    staff
-        .caller
-        .require(&[crate::auth::Role::Admin])
-        .map_err(ConsoleError::from)?;
+    admins(&staff)?;
     let target = crate::db::AccountId(id);
     let who = (staff.caller.organisation_id, staff.caller.account_id);
-    let done = state
+    state
         .write(move |conn| crate::staff::service::set_active(conn, who, target, active))
-        .await;
-    match done {
-        Ok(_) => Ok(super::hx_redirect("/admin/staff")),
-        Err(AppError::Client(c)) if c.code == "cannot_deactivate_self" => {
-            message("error", "自分のアカウントは無効にできません。")
-        }
-        Err(AppError::Client(c)) if c.code == "last_admin" => message(
-            "error",
-            "最後の管理者です。先に別の方を管理者にしてください。",
-        ),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    Ok(super::hx_redirect("/admin/staff"))
 }
 
 #[derive(Deserialize)]
@@ -968,17 +937,14 @@ async fn change_role(
     id: web::Path<Uuid>,
     form: web::Form<RoleForm>,
 ) -> ConsoleResult {
-    staff
-        .caller
-        .require(&[crate::auth::Role::Admin])
-        .map_err(ConsoleError::from)?;
+    admins(&staff)?;
     let role = form.into_inner().role;
     let Some(&(value, label)) = ROLES.iter().find(|(v, _)| *v == role) else {
         return message("error", "役割を選んでください。");
     };
     let target = crate::db::AccountId(id.into_inner());
     let caller = staff.caller.clone();
-    let done = state
+    let row = state
         .write(move |conn| {
             let changes = crate::staff::queries::AccountChanges {
                 role: Some(value),
@@ -993,16 +959,9 @@ async fn change_role(
                 format!("role → {value}"),
             )
         })
-        .await;
-    match done {
-        Ok(row) => message(
-            "success",
-            &format!("{} さんを{label}にしました。", row.name),
-        ),
-        Err(AppError::Client(c)) if c.code == "last_admin" => message(
-            "error",
-            "最後の管理者です。先に別の方を管理者にしてください。",
-        ),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    message(
+        "success",
+        &format!("{} さんを{label}にしました。", row.name),
+    )
 }

@@ -150,7 +150,7 @@ async fn intake(
     };
     let max_age = state.settings.tickets.received_at_max_age_hours;
     let caller = staff.caller.clone();
-    let done = state
+    let row = state
         .write(move |conn| {
             let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
             let received_at = received_local.map(|t| crate::calendar::to_utc(&tz, t));
@@ -172,17 +172,14 @@ async fn intake(
             };
             crate::tickets::service::create(conn, &caller, &tz, &request, max_age)
         })
-        .await;
-    match done {
-        Ok(row) => html(
-            StatusCode::OK,
-            IntakeDone {
-                id: row.id,
-                number: row.queue_number.unwrap_or(0),
-            },
-        ),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    html(
+        StatusCode::OK,
+        IntakeDone {
+            id: row.id,
+            number: row.queue_number.unwrap_or(0),
+        },
+    )
 }
 
 pub struct QueueLine {
@@ -568,27 +565,21 @@ async fn move_ticket(
     let to = TicketStatus::parse(&form.into_inner().to)
         .ok_or_else(|| AppError::invalid_field("to", "unknown state"))?;
     let caller = staff.caller.clone();
-    let done = state
+    state
         .write(move |conn| crate::tickets::service::transition(conn, &caller, id, to, None))
-        .await;
-    match done {
-        Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    Ok(super::hx_redirect(&format!("/tickets/{id}")))
 }
 
 async fn take(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>) -> ConsoleResult {
     let id = TicketId(id.into_inner());
     let caller = staff.caller.clone();
-    let done = state
+    state
         .write(move |conn| {
             crate::tickets::service::assign(conn, &caller, id, caller.account_id, None)
         })
-        .await;
-    match done {
-        Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    Ok(super::hx_redirect(&format!("/tickets/{id}")))
 }
 
 async fn auto_assign(
@@ -603,9 +594,6 @@ async fn auto_assign(
         .await;
     match done {
         Ok(()) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(AppError::Client(c)) if c.code == "no_volunteer_on_duty" => {
-            message("error", "いま当番で、この分類を担当できる方がいません。")
-        }
         Err(e) => Err(e.into()),
     }
 }
@@ -670,13 +658,10 @@ async fn note(
     let f = form.into_inner();
     let reply = f.kind.as_deref() == Some("reply");
     let caller = staff.caller.clone();
-    let done = state
+    state
         .write(move |conn| crate::tickets::service::note(conn, &caller, id, &f.body, reply))
-        .await;
-    match done {
-        Ok(_) => Ok(super::hx_redirect(&format!("/tickets/{id}"))),
-        Err(e) => Err(e.into()),
-    }
+        .await?;
+    Ok(super::hx_redirect(&format!("/tickets/{id}")))
 }
 
 #[derive(Deserialize)]

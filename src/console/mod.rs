@@ -180,6 +180,11 @@ pub fn in_japanese(e: &AppError) -> String {
         "too_many_attempts" => "失敗が続いたため、しばらくログインできません。",
         "forbidden" | "not_your_session" => "この操作をする権限がありません。",
         "not_found" => "見つかりませんでした。",
+        "email_taken" => "このメールアドレスのスタッフは、もういます。",
+        "cannot_deactivate_self" => "自分のアカウントは無効にできません。",
+        "last_admin" => "最後の管理者です。先に別の方を管理者にしてください。",
+        "no_volunteer_on_duty" => "いま当番で、この分類を担当できる方がいません。",
+        "asset_tag_taken" => "この管理番号は、もう使われています。",
         _ => "",
     };
     let fields: Vec<String> = c

@@ -293,6 +293,35 @@ async fn the_summary_counts_what_happened_and_reconciles_with_the_lists(db: Db) 
         )
         .await;
     assert_eq!(c["total"], stats["total"]);
+    // Limited to the venue: the same sessions; to another venue: none.
+    let here = app
+        .get_ok(
+            &format!(
+                "/api/v1/reports/summary?{}&venue_id={}",
+                seed.range, seed.venue
+            ),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        (
+            here["sessions_held"].as_i64(),
+            here["participants"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    let elsewhere = app
+        .get_ok(
+            &format!(
+                "/api/v1/reports/summary?{}&venue_id={}",
+                seed.range,
+                uuid::Uuid::now_v7()
+            ),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(elsewhere["sessions_held"], 0);
+    assert_eq!(elsewhere["fees_collected_yen"], 0);
     // Limited to a topic nobody teaches: nothing.
     let none = app
         .get_ok(
