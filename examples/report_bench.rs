@@ -341,6 +341,13 @@ fn seed(
                 created_at: now,
                 updated_at: now,
                 waitlist_seq: 0,
+                allocation: madoguchi::schedule::types::Allocation::FirstCome,
+                applications_close_at: None,
+                draw_at: None,
+                offer_hours: None,
+                first_timers_first: false,
+                drawn_at: None,
+                applications_count: 0,
             }
         })
         .collect();
@@ -390,6 +397,8 @@ fn seed(
             class_fee_yen: 100,
             loaner_fee_yen: 0,
             eligibility_override_reason: None,
+            offered_at: None,
+            offer_expires_at: None,
         })
         .collect();
     for chunk in booking_rows.chunks(5000) {

@@ -120,6 +120,14 @@ pub struct JobSettings {
     pub enabled: bool,
     /// How often old idempotency keys and login failures are forgotten.
     pub housekeeping_interval_secs: u64,
+    /// How often each instance looks for lotteries to draw and held offers
+    /// whose time ran out.
+    #[serde(default = "default_lottery_interval")]
+    pub lottery_interval_secs: u64,
+}
+
+fn default_lottery_interval() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -286,6 +294,7 @@ impl Default for Settings {
             jobs: JobSettings {
                 enabled: true,
                 housekeeping_interval_secs: 3600,
+                lottery_interval_secs: 60,
             },
             mail: MailSettings {
                 transport: "file".into(),

@@ -99,6 +99,18 @@ pub fn jobs(settings: &Settings) -> anyhow::Result<Vec<crate::jobs::Job>> {
             settings.tickets.auto_close_days,
             settings.tickets.auto_close_interval_secs,
         ),
+        crate::bookings::lottery::job(
+            settings.jobs.lottery_interval_secs,
+            crate::bookings::lottery::NoShowRule {
+                count: settings.attendance.no_show_warning_count,
+                months: settings.attendance.no_show_months,
+            },
+            settings.loaners.turnaround_minutes,
+        ),
+        crate::bookings::offers::job(
+            settings.jobs.lottery_interval_secs,
+            settings.loaners.turnaround_minutes,
+        ),
         crate::jobs::housekeeping_job(settings.jobs.housekeeping_interval_secs),
         crate::privacy::service::retention_job(settings.jobs.housekeeping_interval_secs),
     ])
@@ -125,6 +137,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     bookings::routes::configure(cfg);
     bookings::enrolment_routes::configure(cfg);
     bookings::session_routes::configure(cfg);
+    bookings::offer_routes::configure(cfg);
+    bookings::lottery_routes::configure(cfg);
     devices::routes::configure(cfg);
     devices::loan_routes::configure(cfg);
     fees::routes::configure(cfg);

@@ -104,6 +104,10 @@ impl Booker<'_> {
     /// rolls back whatever was booked before).
     fn book(&self, conn: &mut DbConnection, session: SessionId) -> AppResult<BookingRow> {
         let session = service::session_of(conn, self.organisation, session)?;
+        // An enrolment promises seats; a lottery's seats are the draw's to give.
+        if session.awaits_draw() {
+            return Err(service::lottery_pending(&session));
+        }
         if queries::active_booking(conn, session.id, self.resident.id)?.is_some() {
             return Err(service::already_booked()
                 .with_extension("session_id", serde_json::json!(session.id)));

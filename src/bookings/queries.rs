@@ -4,7 +4,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::types::{BookingFilter, BookingRow, ResidentRef};
+use super::types::{BookingFilter, BookingRow, BookingStatus, ResidentRef};
 use crate::db::schema::{bookings, residents, sessions};
 use crate::db::{BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
 use crate::residents::types::ResidentRow;
@@ -114,6 +114,141 @@ pub fn promote_first(
     Ok(Some(first))
 }
 
+/// Holds a seat for the first waitlisted booking until `expires`: takes the
+/// seat (conditionally, as a booking would) and moves the booking from the
+/// waitlist to `offered`. `None` when nobody waits or no seat is free.
+pub fn offer_first(
+    conn: &mut DbConnection,
+    session: SessionId,
+    expires: NaiveDateTime,
+) -> QueryResult<Option<BookingId>> {
+    let first: Option<BookingId> = bookings::table
+        .filter(bookings::session_id.eq(session))
+        .filter(bookings::status.eq(BookingStatus::Waitlisted))
+        .order(bookings::waitlist_seq.asc())
+        .select(bookings::id)
+        .first(conn)
+        .optional()?;
+    let Some(first) = first else { return Ok(None) };
+    if !take_seat(conn, session)? {
+        return Ok(None);
+    }
+    leave_waitlist(conn, session)?;
+    diesel::update(
+        bookings::table
+            .filter(bookings::id.eq(first))
+            .filter(bookings::status.eq(BookingStatus::Waitlisted)),
+    )
+    .set((
+        bookings::status.eq(BookingStatus::Offered),
+        bookings::offered_at.eq(now()),
+        bookings::offer_expires_at.eq(expires),
+        bookings::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(Some(first))
+}
+
+/// An offered booking becomes confirmed: its seat is already counted.
+/// `false` when it is no longer offered.
+pub fn accept_offer(conn: &mut DbConnection, id: BookingId) -> QueryResult<bool> {
+    let updated = diesel::update(
+        bookings::table
+            .filter(bookings::id.eq(id))
+            .filter(bookings::status.eq(BookingStatus::Offered)),
+    )
+    .set((
+        bookings::status.eq(BookingStatus::Confirmed),
+        bookings::promoted_at.eq(now()),
+        bookings::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Offers whose time ran out: (booking, organisation, session), oldest first.
+pub fn expired_offers(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(BookingId, OrganisationId, SessionId)>> {
+    bookings::table
+        .filter(bookings::status.eq(BookingStatus::Offered))
+        .filter(bookings::offer_expires_at.le(at))
+        .order(bookings::offer_expires_at.asc())
+        .limit(limit)
+        .select((
+            bookings::id,
+            bookings::organisation_id,
+            bookings::session_id,
+        ))
+        .load(conn)
+}
+
+/// Counts an application, only while the session still takes them (a
+/// lottery not drawn, applications open at `at`): the same statement
+/// checks and counts, so an application racing the draw either lands
+/// before it or is refused.
+pub fn add_application(
+    conn: &mut DbConnection,
+    session: SessionId,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::status.eq(crate::schedule::types::SessionStatus::Scheduled))
+            .filter(sessions::allocation.eq(crate::schedule::types::Allocation::Lottery))
+            .filter(sessions::drawn_at.is_null())
+            .filter(
+                sessions::applications_close_at
+                    .is_null()
+                    .or(sessions::applications_close_at.ge(at)),
+            ),
+    )
+    .set((
+        sessions::applications_count.eq(sessions::applications_count + 1),
+        sessions::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn leave_applications(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::applications_count.gt(0)),
+    )
+    .set((
+        sessions::applications_count.eq(sessions::applications_count - 1),
+        sessions::updated_at.eq(now()),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Moves an application to where the draw put it.
+pub fn settle_application(
+    conn: &mut DbConnection,
+    id: BookingId,
+    status: BookingStatus,
+    waitlist_seq: Option<i32>,
+) -> QueryResult<()> {
+    diesel::update(
+        bookings::table
+            .filter(bookings::id.eq(id))
+            .filter(bookings::status.eq(BookingStatus::Applied)),
+    )
+    .set((
+        bookings::status.eq(status),
+        bookings::waitlist_seq.eq(waitlist_seq),
+        bookings::updated_at.eq(now()),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
 pub fn insert(conn: &mut DbConnection, row: &BookingRow) -> QueryResult<()> {
     diesel::insert_into(bookings::table)
         .values(row)
@@ -142,10 +277,7 @@ pub fn active_booking(
     bookings::table
         .filter(bookings::session_id.eq(session))
         .filter(bookings::resident_id.eq(resident))
-        .filter(bookings::status.eq_any([
-            crate::bookings::types::BookingStatus::Confirmed,
-            crate::bookings::types::BookingStatus::Waitlisted,
-        ]))
+        .filter(bookings::status.eq_any(crate::bookings::types::BookingStatus::ACTIVE))
         .select(BookingRow::as_select())
         .first(conn)
         .optional()
@@ -169,6 +301,16 @@ pub fn cancel(
     id: BookingId,
     reason: &str,
     by: crate::db::AccountId,
+) -> QueryResult<bool> {
+    cancel_by(conn, id, reason, Some(by))
+}
+
+/// Cancels a booking; `by` is `None` when a job did it (an offer expired).
+pub fn cancel_by(
+    conn: &mut DbConnection,
+    id: BookingId,
+    reason: &str,
+    by: Option<crate::db::AccountId>,
 ) -> QueryResult<bool> {
     let updated = diesel::update(
         bookings::table
@@ -385,6 +527,7 @@ pub fn cancel_all(
         .set((
             sessions::seats_taken.eq(0),
             sessions::waitlist_count.eq(0),
+            sessions::applications_count.eq(0),
             sessions::updated_at.eq(now()),
         ))
         .execute(conn)?;

@@ -135,6 +135,7 @@ pub fn send_due(conn: &mut DbConnection) -> Result<usize, AppError> {
                             waitlist_position: None,
                             reason: None,
                             moved_from: None,
+                            offer_until: None,
                         },
                     )?;
                     Ok::<_, AppError>(true)

@@ -39,7 +39,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(close_session);
 }
 
-fn answer(conn: &mut DbConnection, row: BookingRow) -> AppResult<Booking> {
+pub(crate) fn answer(conn: &mut DbConnection, row: BookingRow) -> AppResult<Booking> {
     let (row, resident) = queries::with_resident(conn, row.id)?;
     let position = queries::waitlist_position(conn, &row)?;
     let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
@@ -49,6 +49,18 @@ fn answer(conn: &mut DbConnection, row: BookingRow) -> AppResult<Booking> {
         position,
         loaner,
     ))
+}
+
+/// The answer for a booking named by id, if any.
+pub(crate) fn answer_of(
+    conn: &mut DbConnection,
+    organisation: crate::db::OrganisationId,
+    id: Option<BookingId>,
+) -> AppResult<Option<Booking>> {
+    let Some(id) = id else { return Ok(None) };
+    let row =
+        queries::find(conn, organisation, id)?.ok_or_else(|| AppError::not_found("booking"))?;
+    answer(conn, row).map(Some)
 }
 
 /// Answers for many bookings with their residents: two more queries in all.
@@ -148,7 +160,9 @@ async fn roster(
                 capacity: session.capacity,
                 seats_taken: session.seats_taken,
                 confirmed: Vec::new(),
+                offered: Vec::new(),
                 waitlisted: Vec::new(),
+                applied: Vec::new(),
                 cancelled: Vec::new(),
             };
             let all = queries::of_session(conn, id)?;
@@ -169,6 +183,12 @@ async fn roster(
                     }
                     BookingStatus::Cancelled => {
                         roster.cancelled.push(Booking::new(row, who, None, loaner))
+                    }
+                    BookingStatus::Offered => {
+                        roster.offered.push(Booking::new(row, who, None, loaner))
+                    }
+                    BookingStatus::Applied => {
+                        roster.applied.push(Booking::new(row, who, None, loaner))
                     }
                 }
             }
@@ -272,17 +292,13 @@ async fn cancel_booking(
     let id = BookingId(id.into_inner());
     let cancelled = state
         .write(move |conn| {
-            let (row, promoted) = service::cancel(conn, &caller, id, &reason, turnaround, true)?;
+            let (row, freed) = service::cancel(conn, &caller, id, &reason, turnaround, true)?;
             let booking = answer(conn, row)?;
-            let promoted = match promoted {
-                Some(p) => {
-                    let row = queries::find(conn, caller.organisation_id, p)?
-                        .ok_or_else(|| AppError::not_found("booking"))?;
-                    Some(answer(conn, row)?)
-                }
-                None => None,
-            };
-            Ok(BookingCancelled { booking, promoted })
+            Ok(BookingCancelled {
+                booking,
+                promoted: answer_of(conn, caller.organisation_id, freed.promoted())?,
+                offered: answer_of(conn, caller.organisation_id, freed.offered())?,
+            })
         })
         .await?;
     Ok(web::Json(cancelled))

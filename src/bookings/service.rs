@@ -5,6 +5,7 @@ use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::loaners as pool;
+use super::offers::Freed;
 use super::queries::{self, BookingWithResident};
 use super::reference;
 use super::types::{
@@ -185,6 +186,8 @@ pub(crate) fn insert_booking(
         class_fee_yen,
         loaner_fee_yen: if waived { 0 } else { session.loaner_fee_yen },
         eligibility_override_reason: new.eligibility_override_reason,
+        offered_at: None,
+        offer_expires_at: None,
     };
     queries::insert(conn, &row).map_err(|e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => already_booked(),
@@ -280,7 +283,38 @@ pub(crate) fn reason(field: &str, raw: Option<&str>) -> AppResult<Option<String>
         .transpose()
 }
 
-/// Books a seat, or a waitlist place when the session is full. Call inside
+fn utc_text(t: Option<chrono::NaiveDateTime>) -> String {
+    t.map_or("-".to_owned(), |t| t.and_utc().to_rfc3339())
+}
+
+/// 409 `applications_closed`: a lottery between the end of its
+/// applications and its draw takes nothing.
+pub(crate) fn applications_closed(session: &SessionRow) -> AppError {
+    AppError::conflict(
+        "applications_closed",
+        format!(
+            "applications for this lottery closed at {}; the draw is at {}, then the seats left can be booked",
+            utc_text(session.applications_close_at),
+            utc_text(session.draw_at)
+        ),
+    )
+    .with_extension("draw_at", serde_json::json!(utc_text(session.draw_at)))
+}
+
+/// 409 `lottery_pending`: seats of a lottery are given by its draw.
+pub(crate) fn lottery_pending(session: &SessionRow) -> AppError {
+    AppError::conflict(
+        "lottery_pending",
+        format!(
+            "the seats of this session are given by a lottery drawn at {}; apply with a booking instead",
+            utc_text(session.draw_at)
+        ),
+    )
+    .with_extension("session_id", serde_json::json!(session.id))
+}
+
+/// Books a seat, a waitlist place when the session is full, or an
+/// application (`applied`) to a lottery before its draw. Call inside
 /// a write transaction. Returns the booking and its waitlist position.
 pub fn book(
     conn: &mut DbConnection,
@@ -322,7 +356,31 @@ pub fn book(
         return Err(already_booked());
     }
     check_eligibility(conn, &session, &resident, eligibility_override.as_deref())?;
-    let (seat, position) = if queries::take_seat(conn, session.id)? {
+    // A lottery before its draw takes applications, not seats. Counting the
+    // application checks in the same statement that the draw has not run
+    // and applications are open; if the draw won the race, the session is
+    // first come from now on.
+    let applied = session.awaits_draw() && {
+        if queries::add_application(conn, session.id, now)? {
+            true
+        } else {
+            let fresh = session_of(conn, caller.organisation_id, session.id)?;
+            if fresh.awaits_draw() {
+                return Err(applications_closed(&fresh));
+            }
+            false
+        }
+    };
+    let (seat, position) = if applied {
+        (
+            Seat {
+                status: BookingStatus::Applied,
+                waitlist_seq: None,
+                over_capacity: false,
+            },
+            None,
+        )
+    } else if queries::take_seat(conn, session.id)? {
         (Seat::confirmed(), None)
     } else if session.waitlist_enabled {
         let (position, seq) = queries::join_waitlist(conn, session.id)?;
@@ -371,10 +429,10 @@ pub fn book(
     }
     tell(
         conn,
-        if row.status == BookingStatus::Confirmed {
-            Kind::BookingConfirmed
-        } else {
-            Kind::BookingWaitlisted
+        match row.status {
+            BookingStatus::Confirmed => Kind::BookingConfirmed,
+            BookingStatus::Applied => Kind::ApplicationReceived,
+            _ => Kind::BookingWaitlisted,
         },
         row.id,
         position,
@@ -406,7 +464,7 @@ pub fn cancel(
     reason: &str,
     turnaround_minutes: i64,
     tell_resident: bool,
-) -> AppResult<(BookingRow, Option<BookingId>)> {
+) -> AppResult<(BookingRow, Freed)> {
     let booking = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
     crate::db::locks::session(conn, booking.session_id)?;
@@ -421,35 +479,26 @@ pub fn cancel(
         ));
     }
     queries::cancel(conn, id, reason, caller.account_id)?;
-    let mut promoted = None;
-    match from {
-        BookingStatus::Confirmed => {
-            queries::release_seat(conn, booking.session_id)?;
-            promoted = queries::promote_first(conn, booking.session_id)?;
-            if let Some(p) = promoted {
-                queries::record_event(conn, caller.organisation_id, p, "promoted")?;
-                audit(
-                    conn,
-                    caller.organisation_id,
-                    caller.account_id,
-                    "booking.promote",
-                    p,
-                    format!(
-                        "promoted from the waitlist after {} was cancelled",
-                        booking.reference
-                    ),
-                )?;
-            }
-        }
-        BookingStatus::Waitlisted => queries::leave_waitlist(conn, booking.session_id)?,
-        BookingStatus::Cancelled => {}
-    }
     let session = session_of(conn, caller.organisation_id, booking.session_id)?;
     pool::release(conn, id, &session)?;
-    if let Some(p) = promoted {
-        pool::on_promotion(conn, p, session.id, turnaround_minutes)?;
-        tell(conn, Kind::BookingPromoted, p, None, None)?;
-    }
+    let freed = match from {
+        BookingStatus::Confirmed | BookingStatus::Offered => super::offers::pass_on(
+            conn,
+            crate::audit::Actor::staff(caller.organisation_id, caller.account_id),
+            session.id,
+            &booking.reference,
+            turnaround_minutes,
+        )?,
+        BookingStatus::Waitlisted => {
+            queries::leave_waitlist(conn, booking.session_id)?;
+            Freed::Released
+        }
+        BookingStatus::Applied => {
+            queries::leave_applications(conn, booking.session_id)?;
+            Freed::Released
+        }
+        BookingStatus::Cancelled => Freed::Released,
+    };
     if tell_resident {
         tell(conn, Kind::BookingCancelled, id, None, Some(reason))?;
     }
@@ -463,7 +512,7 @@ pub fn cancel(
     )?;
     let row = queries::find(conn, caller.organisation_id, id)?
         .ok_or_else(|| AppError::not_found("booking"))?;
-    Ok((row, promoted))
+    Ok((row, freed))
 }
 
 /// Cancels every booking of a cancelled session; the residents to call.
@@ -548,6 +597,9 @@ pub fn walk_in(
 ) -> AppResult<BookingRow> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
     bookable(&session)?;
+    if session.awaits_draw() {
+        return Err(lottery_pending(&session));
+    }
     if queries::active_booking(conn, session.id, resident.id)?.is_some() {
         return Err(already_booked());
     }
@@ -744,6 +796,9 @@ fn tell_moved(
             waitlist_position,
             reason,
             moved_from,
+            offer_until: row
+                .offer_expires_at
+                .filter(|_| row.status == BookingStatus::Offered),
         },
     )
 }

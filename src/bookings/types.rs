@@ -9,25 +9,46 @@ use crate::db::schema::bookings;
 use crate::db::{AccountId, BookingId, EnrolmentId, OrganisationId, ResidentId, SessionId};
 
 crate::db::text_enum::text_enum! {
-    /// Where a booking stands.
+    /// Where a booking stands. `applied`: an application to a lottery,
+    /// before its draw. `offered`: a freed seat held for this resident
+    /// until `offer_expires_at`.
     pub enum BookingStatus {
+        Applied = "applied",
         Confirmed = "confirmed",
+        Offered = "offered",
         Waitlisted = "waitlisted",
         Cancelled = "cancelled",
     }
 }
 
 impl BookingStatus {
-    /// The allowed moves: a waitlisted booking is promoted, any active
-    /// booking can be cancelled, nothing leaves `cancelled`.
+    /// The allowed moves: the draw confirms or waitlists an application; a
+    /// waitlisted booking is promoted, or offered a held seat which is
+    /// accepted (confirmed) or declined or let expire (cancelled); any
+    /// active booking can be cancelled; nothing leaves `cancelled`.
     pub fn can_become(self, next: BookingStatus) -> bool {
+        use BookingStatus::*;
         matches!(
             (self, next),
-            (BookingStatus::Waitlisted, BookingStatus::Confirmed)
-                | (BookingStatus::Waitlisted, BookingStatus::Cancelled)
-                | (BookingStatus::Confirmed, BookingStatus::Cancelled)
+            (Applied, Confirmed)
+                | (Applied, Waitlisted)
+                | (Applied, Cancelled)
+                | (Waitlisted, Confirmed)
+                | (Waitlisted, Offered)
+                | (Waitlisted, Cancelled)
+                | (Offered, Confirmed)
+                | (Offered, Cancelled)
+                | (Confirmed, Cancelled)
         )
     }
+
+    /// Not cancelled.
+    pub const ACTIVE: [BookingStatus; 4] = [
+        BookingStatus::Applied,
+        BookingStatus::Confirmed,
+        BookingStatus::Offered,
+        BookingStatus::Waitlisted,
+    ];
 }
 
 crate::db::text_enum::text_enum! {
@@ -92,6 +113,8 @@ pub struct BookingRow {
     /// The loaner fee, due only while a device is reserved or lent.
     pub loaner_fee_yen: i32,
     pub eligibility_override_reason: Option<String>,
+    pub offered_at: Option<NaiveDateTime>,
+    pub offer_expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -136,6 +159,10 @@ pub struct Booking {
     pub cancel_reason: Option<String>,
     pub cancelled_at: Option<DateTime<chrono::Utc>>,
     pub promoted_at: Option<DateTime<chrono::Utc>>,
+    /// When a held seat was offered (status `offered`, or since answered).
+    pub offered_at: Option<DateTime<chrono::Utc>>,
+    /// Until when the offered seat is held; after it, it passes to the next.
+    pub offer_expires_at: Option<DateTime<chrono::Utc>>,
     pub created_at: DateTime<chrono::Utc>,
     /// What staff should know (e.g. `recent_no_shows` with the dates);
     /// never a refusal.
@@ -183,6 +210,8 @@ impl Booking {
             cancel_reason: r.cancel_reason,
             cancelled_at: r.cancelled_at.map(|t| t.and_utc()),
             promoted_at: r.promoted_at.map(|t| t.and_utc()),
+            offered_at: r.offered_at.map(|t| t.and_utc()),
+            offer_expires_at: r.offer_expires_at.map(|t| t.and_utc()),
             created_at: r.created_at.and_utc(),
             warnings: Vec::new(),
         }
@@ -284,6 +313,25 @@ pub struct BookingCancelled {
     pub booking: Booking,
     /// The waitlisted booking that took the freed seat, if any.
     pub promoted: Option<Booking>,
+    /// The waitlisted booking the freed seat is now held for (`offered`),
+    /// when the session holds offers.
+    pub offered: Option<Booking>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferAnswered {
+    pub booking: Booking,
+    /// After a decline: the next waiting booking the seat is now held for.
+    pub offered: Option<Booking>,
+    /// After a decline, when the session promotes at once: who got the seat.
+    pub promoted: Option<Booking>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineOffer {
+    /// Why (default: the resident declined).
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -332,8 +380,12 @@ pub struct Roster {
     pub capacity: i32,
     pub seats_taken: i32,
     pub confirmed: Vec<Booking>,
+    /// Seats held for a waiting resident until they answer.
+    pub offered: Vec<Booking>,
     /// In order: position 1 first.
     pub waitlisted: Vec<Booking>,
+    /// Applications to the lottery, before its draw.
+    pub applied: Vec<Booking>,
     pub cancelled: Vec<Booking>,
 }
 
@@ -365,10 +417,16 @@ mod tests {
 
     #[test]
     fn the_booking_state_machine() {
-        let all = [Confirmed, Waitlisted, Cancelled];
+        let all = [Applied, Confirmed, Offered, Waitlisted, Cancelled];
         let allowed = [
+            (Applied, Confirmed),
+            (Applied, Waitlisted),
+            (Applied, Cancelled),
             (Waitlisted, Confirmed),
+            (Waitlisted, Offered),
             (Waitlisted, Cancelled),
+            (Offered, Confirmed),
+            (Offered, Cancelled),
             (Confirmed, Cancelled),
         ];
         for from in all {

@@ -208,6 +208,8 @@ fn status_word(b: &crate::bookings::types::BookingRow, position: Option<i64>) ->
             None => "キャンセル待ち".into(),
         },
         BookingStatus::Cancelled => "取消".into(),
+        BookingStatus::Applied => "抽選に申込み済み（抽選前）".into(),
+        BookingStatus::Offered => "席を取り置き中（返事待ち）".into(),
     }
 }
 
@@ -509,29 +511,31 @@ async fn cancel(
     let caller = staff.caller.clone();
     let done = state
         .write(move |conn| {
-            let (_, promoted) =
+            let (_, freed) =
                 crate::bookings::service::cancel(conn, &caller, id, &reason, turnaround, true)?;
-            let promoted = match promoted {
-                Some(p) => {
-                    let (_, r) = crate::bookings::queries::with_resident(conn, p)?;
-                    Some(format!(
-                        "{}（{}）",
-                        r.display_name(),
-                        r.phone.unwrap_or_else(|| "電話なし".into())
-                    ))
-                }
-                None => None,
+            let Some(next) = freed.promoted().or(freed.offered()) else {
+                return Ok(None);
             };
-            Ok(promoted)
+            let (b, r) = crate::bookings::queries::with_resident(conn, next)?;
+            let who = format!(
+                "{}（{}）",
+                r.display_name(),
+                r.phone.unwrap_or_else(|| "電話なし".into())
+            );
+            let tz = crate::calendar::timezone(conn, caller.organisation_id)?;
+            Ok(Some(match b.offer_expires_at {
+                Some(until) if freed.offered().is_some() => format!(
+                    "取り消しました。キャンセル待ちの {who} さんに、{}まで席を取り置きました。電話でお知らせして、お返事を記録してください（電話連絡リストにも入っています）。",
+                    letters::at(until.and_utc(), &tz)
+                ),
+                _ => format!(
+                    "取り消しました。キャンセル待ちから {who} さんが繰り上がりました。電話でお知らせしてください（電話連絡リストにも入っています）。"
+                ),
+            }))
         })
         .await;
     match done {
-        Ok(Some(who)) => message(
-            "success",
-            &format!(
-                "取り消しました。キャンセル待ちから {who} さんが繰り上がりました。電話でお知らせしてください（電話連絡リストにも入っています）。"
-            ),
-        ),
+        Ok(Some(said)) => message("success", &said),
         Ok(None) => message("success", "取り消しました。"),
         Err(e) => Err(e.into()),
     }

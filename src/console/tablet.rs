@@ -213,7 +213,10 @@ fn roster_of(
                 });
             }
             BookingStatus::Waitlisted => waiting.push(r.display_name()),
-            BookingStatus::Cancelled => {}
+            BookingStatus::Offered => {
+                waiting.push(format!("{}（席を取り置き中）", r.display_name()))
+            }
+            BookingStatus::Cancelled | BookingStatus::Applied => {}
         }
     }
     let (_, collected, refunded) = crate::fees::queries::session_totals(conn, id)?;

@@ -49,6 +49,7 @@ diesel::table! {
         mail_signature -> Nullable<Text>,
         reminder_rules -> Text,
         retention_months -> Nullable<Integer>,
+        lottery_no_shows_last -> Bool,
     }
 }
 
@@ -324,6 +325,11 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        allocation -> Text,
+        applications_close_at -> Nullable<Timestamp>,
+        draw_at -> Nullable<Timestamp>,
+        offer_hours -> Nullable<Integer>,
+        first_timers_first -> Bool,
     }
 }
 
@@ -366,6 +372,13 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         waitlist_seq -> Integer,
+        allocation -> Text,
+        applications_close_at -> Nullable<Timestamp>,
+        draw_at -> Nullable<Timestamp>,
+        offer_hours -> Nullable<Integer>,
+        first_timers_first -> Bool,
+        drawn_at -> Nullable<Timestamp>,
+        applications_count -> Integer,
     }
 }
 
@@ -454,6 +467,40 @@ diesel::table! {
         loaner_fee_yen -> Integer,
         eligibility_override_reason -> Nullable<Text>,
         age_band -> Nullable<Text>,
+        offered_at -> Nullable<Timestamp>,
+        offer_expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    session_draws (session_id) {
+        session_id -> Text,
+        organisation_id -> Text,
+        seed -> Text,
+        algorithm -> Text,
+        capacity -> Integer,
+        seats_free -> Integer,
+        applicants -> Integer,
+        winners -> Integer,
+        first_timers_first -> Bool,
+        no_shows_last -> Bool,
+        no_show_count -> Integer,
+        no_show_months -> Integer,
+        drawn_by -> Nullable<Text>,
+        drawn_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    draw_entries (session_id, position) {
+        session_id -> Text,
+        position -> Integer,
+        booking_id -> Text,
+        resident_id -> Text,
+        first_timer -> Bool,
+        recent_no_shows -> Bool,
+        ticket -> Text,
+        outcome -> Text,
     }
 }
 
@@ -689,6 +736,7 @@ diesel::table! {
 }
 
 diesel::joinable!(bookings -> sessions (session_id));
+diesel::joinable!(draw_entries -> bookings (booking_id));
 diesel::joinable!(loans -> devices (device_id));
 diesel::joinable!(bookings -> residents (resident_id));
 diesel::joinable!(sessions -> courses (course_id));
@@ -703,6 +751,8 @@ diesel::joinable!(series -> venues (venue_id));
 diesel::joinable!(course_topics -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    session_draws,
+    draw_entries,
     board_links,
     resident_erasures,
     programmes,

@@ -146,6 +146,30 @@ fn field_name(path: &str, message: &str) -> String {
     }
 }
 
+/// A JSON body that may be left out: no body (and no Content-Type) is
+/// `None`; a body present is read as `ApiJson` reads it, with the same
+/// problem answers.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers();
+        let empty = !headers.contains_key(actix_web::http::header::CONTENT_TYPE)
+            && headers
+                .get(actix_web::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0");
+        if empty {
+            return Box::pin(async { Ok(OptionalJson(None)) });
+        }
+        let inner = ApiJson::<T>::from_request(req, payload);
+        Box::pin(async move { inner.await.map(|j| OptionalJson(Some(j.0))) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

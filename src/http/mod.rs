@@ -8,7 +8,7 @@ mod json;
 pub mod utc;
 
 pub use fallback::{RouteTable, fallback};
-pub use json::{ApiJson, BodyLimit};
+pub use json::{ApiJson, BodyLimit, OptionalJson};
 
 use actix_web::{HttpRequest, error, web};
 

@@ -33,6 +33,8 @@ pub struct BookingNote<'a> {
     pub reason: Option<&'a str>,
     /// Where the session was before it moved: (start, end) in UTC.
     pub moved_from: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// Until when an offered seat is held (UTC).
+    pub offer_until: Option<NaiveDateTime>,
 }
 
 /// A consultation event to tell the requester about.
@@ -70,9 +72,14 @@ fn route(resident: &ResidentRow, kind: Kind) -> Route {
         return Route::Mail(email.clone());
     }
     match kind {
-        Kind::BookingPromoted | Kind::SessionCancelled | Kind::SessionMoved | Kind::TicketReply => {
-            Route::Call
-        }
+        Kind::BookingPromoted
+        | Kind::SessionCancelled
+        | Kind::SessionMoved
+        | Kind::TicketReply
+        | Kind::LotteryWon
+        | Kind::LotteryWaitlisted
+        | Kind::LotteryNotDrawn
+        | Kind::SeatOffered => Route::Call,
         Kind::Reminder if resident.consent_contact && resident.contact_preference == "phone" => {
             Route::Call
         }
@@ -223,6 +230,9 @@ pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()>
         _ => String::new(),
     };
     f.position = note.waitlist_position.unwrap_or(0);
+    if let Some(until) = note.offer_until {
+        f.offer_until = letters::at(until.and_utc(), &tz);
+    }
     f.reason = note.reason.unwrap_or_default().to_owned();
     if let Some((start, end)) = note.moved_from {
         f.old_when = letters::when(start.and_utc(), end.and_utc(), &tz);

@@ -45,6 +45,8 @@ pub struct Facts {
     pub sessions: Vec<SessionLine>,
     pub subject: String,
     pub reply: String,
+    /// Until when an offered seat is held: `2月2日（火）18:00`.
+    pub offer_until: String,
 }
 
 const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
@@ -57,6 +59,12 @@ pub fn day(date: chrono::NaiveDate) -> String {
         date.day(),
         WEEKDAYS[date.weekday().num_days_from_monday() as usize]
     )
+}
+
+/// An instant as `2月2日（火）18:00` in the organisation's timezone.
+pub fn at(t: DateTime<Utc>, tz: &Tz) -> String {
+    let local = t.with_timezone(tz);
+    format!("{}{}", day(local.date_naive()), local.format("%H:%M"))
 }
 
 /// `2027年2月2日（火）14:00〜16:00` in the organisation's timezone.
@@ -155,6 +163,12 @@ templates! {
     Reminder => "mail/reminder.txt",
     TicketAcknowledged => "mail/ticket_acknowledged.txt",
     TicketReply => "mail/ticket_reply.txt",
+    ApplicationReceived => "mail/application_received.txt",
+    LotteryWon => "mail/lottery_won.txt",
+    LotteryWaitlisted => "mail/lottery_waitlisted.txt",
+    LotteryNotDrawn => "mail/lottery_not_drawn.txt",
+    SeatOffered => "mail/seat_offered.txt",
+    OfferExpired => "mail/offer_expired.txt",
     CallScript => "call/script.txt",
 }
 
@@ -205,6 +219,33 @@ pub fn mail(kind: Kind, f: &Facts) -> AppResult<(String, String)> {
         Kind::TicketReply => (
             format!("【{org}】ご相談へのお返事"),
             TicketReply { f }.render(),
+        ),
+        Kind::ApplicationReceived => (
+            format!("【{org}】抽選のお申し込みを受け付けました（{}）", f.when),
+            ApplicationReceived { f }.render(),
+        ),
+        Kind::LotteryWon => (
+            format!("【{org}】抽選の結果：当選しました（{}）", f.when),
+            LotteryWon { f }.render(),
+        ),
+        Kind::LotteryWaitlisted => (
+            format!("【{org}】抽選の結果：キャンセル待ち{}番目です", f.position),
+            LotteryWaitlisted { f }.render(),
+        ),
+        Kind::LotteryNotDrawn => (
+            format!("【{org}】抽選の結果のお知らせ"),
+            LotteryNotDrawn { f }.render(),
+        ),
+        Kind::SeatOffered => (
+            format!(
+                "【{org}】席が空きました（{}までにご連絡ください）",
+                f.offer_until
+            ),
+            SeatOffered { f }.render(),
+        ),
+        Kind::OfferExpired => (
+            format!("【{org}】お取り置きの期限が過ぎました"),
+            OfferExpired { f }.render(),
         ),
     };
     Ok((subject, rendered(body)?))

@@ -24,6 +24,7 @@ pub struct OrganisationRow {
     pub mail_signature: Option<String>,
     pub reminder_rules: String,
     pub retention_months: Option<i32>,
+    pub lottery_no_shows_last: bool,
 }
 
 /// What a PATCH of the organisation may change.
@@ -36,6 +37,7 @@ pub struct OrganisationChanges {
     pub mail_signature: Option<Option<String>>,
     pub reminder_rules: Option<String>,
     pub retention_months: Option<Option<i32>>,
+    pub lottery_no_shows_last: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -54,6 +56,9 @@ pub struct Organisation {
     /// Residents with no activity for this many months are erased by a job
     /// (their anonymous counts stay in the reports); `null`: never.
     pub retention_months: Option<i32>,
+    /// In a lottery, residents with recent no-shows (as the booking warning
+    /// counts them) are drawn after everyone else.
+    pub lottery_no_shows_last: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -73,6 +78,7 @@ impl From<OrganisationRow> for Organisation {
                 .map(str::to_owned)
                 .collect(),
             retention_months: row.retention_months,
+            lottery_no_shows_last: row.lottery_no_shows_last,
             created_at: row.created_at.and_utc(),
         }
     }

@@ -35,6 +35,7 @@ pub fn insert(conn: &mut DbConnection, name: &str) -> QueryResult<OrganisationRo
         mail_signature: None,
         reminder_rules: "1d@10:00".to_owned(),
         retention_months: None,
+        lottery_no_shows_last: false,
     };
     diesel::insert_into(organisations::table)
         .values(&row)

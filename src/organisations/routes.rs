@@ -43,6 +43,8 @@ pub struct UpdateOrganisation {
     )]
     #[schema(value_type = Option<i32>)]
     pub retention_months: Option<Option<i64>>,
+    /// Draw residents with recent no-shows after everyone else in lotteries.
+    pub lottery_no_shows_last: Option<bool>,
 }
 
 /// Parses an IANA timezone name.
@@ -137,6 +139,7 @@ async fn update_organisation(
         mail_signature,
         reminder_rules,
         retention_months,
+        lottery_no_shows_last: body.0.lottery_no_shows_last,
     };
     let row = state
         .write(move |conn| {

@@ -1,6 +1,7 @@
 //! The schedule: closures, recurring series, dated sessions with live seat
 //! counts, the job that keeps sessions materialised, and calendar feeds.
 
+pub mod allocation;
 pub mod closure_routes;
 pub mod feed_routes;
 pub mod job;

@@ -276,6 +276,11 @@ pub struct SessionChanges {
     pub booking_closes_at: Option<Option<NaiveDateTime>>,
     pub waitlist_enabled: Option<bool>,
     pub detached: Option<bool>,
+    pub allocation: Option<super::allocation::Allocation>,
+    pub applications_close_at: Option<Option<NaiveDateTime>>,
+    pub draw_at: Option<Option<NaiveDateTime>>,
+    pub offer_hours: Option<Option<i32>>,
+    pub first_timers_first: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -171,6 +171,7 @@ pub fn apply_series_input(
     input: SeriesInput,
 ) -> AppResult<(SeriesRow, Vec<NaiveDate>, Vec<AccountId>)> {
     let creating = current.is_none();
+    let input_rules = input.rules();
     let mut v = Checker::new();
     if creating {
         for (field, present) in [
@@ -240,6 +241,11 @@ pub fn apply_series_input(
                     active: true,
                     created_at: now,
                     updated_at: now,
+                    allocation: super::allocation::Allocation::FirstCome,
+                    applications_close_at: None,
+                    draw_at: None,
+                    offer_hours: None,
+                    first_timers_first: false,
                 },
                 Vec::new(),
                 Vec::new(),
@@ -312,6 +318,8 @@ pub fn apply_series_input(
     if let Some(t) = instructors {
         teachers = t;
     }
+    let rules = row.rules().apply(&input_rules, &mut v);
+    row.set_rules(rules);
     if row.end_time <= row.start_time {
         v.fail("end_time", "must be after start_time");
     }
@@ -594,8 +602,26 @@ fn follow_series(
             session.seats_taken, row.capacity
         ))));
     }
+    // The allocation follows the series until the session's draw; a session
+    // holding applications keeps its lottery (its applicants were promised a
+    // draw) but follows new times for it.
+    let wanted_rules = row.rules().for_session(starts_at, Utc::now().naive_utc());
+    let rules = if session.drawn_at.is_some() {
+        super::allocation::Rules {
+            offer_hours: row.offer_hours,
+            ..session.rules()
+        }
+    } else if session.applications_count > 0 && !wanted_rules.is_lottery() {
+        return Ok(Some(Err(format!(
+            "has {} application(s) for its draw: not changed to first come; cancel them first",
+            session.applications_count
+        ))));
+    } else {
+        wanted_rules
+    };
     let current_instructors = queries::session_instructor_ids(conn, session.id)?;
     let same = !moves
+        && session.rules() == rules
         && session.course_id == row.course_id
         && session.room == row.room
         && session.capacity == row.capacity
@@ -623,6 +649,11 @@ fn follow_series(
             booking_opens_at: Some(Some(opens)),
             booking_closes_at: Some(Some(closes)),
             waitlist_enabled: Some(row.waitlist_enabled),
+            allocation: Some(rules.allocation),
+            applications_close_at: Some(rules.applications_close_at),
+            draw_at: Some(rules.draw_at),
+            offer_hours: Some(rules.offer_hours),
+            first_timers_first: Some(rules.first_timers_first),
             ..Default::default()
         },
     )?;
@@ -640,7 +671,7 @@ fn insert_occurrence(
     let now = Utc::now().naive_utc();
     let starts_at = occurrence.starts_at.naive_utc();
     let (opens, closes) = booking_window(row, starts_at);
-    let session = SessionRow {
+    let mut session = SessionRow {
         id: SessionId::generate(),
         organisation_id: row.organisation_id,
         series_id: Some(row.id),
@@ -664,7 +695,15 @@ fn insert_occurrence(
         created_at: now,
         updated_at: now,
         waitlist_seq: 0,
+        allocation: super::allocation::Allocation::FirstCome,
+        applications_close_at: None,
+        draw_at: None,
+        offer_hours: None,
+        first_timers_first: false,
+        drawn_at: None,
+        applications_count: 0,
     };
+    session.set_rules(row.rules().for_session(starts_at, now));
     queries::insert_session(conn, &session)?;
     Ok(session.id)
 }

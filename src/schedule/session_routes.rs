@@ -12,7 +12,7 @@ use super::service::{self};
 pub use super::sessions::answers;
 use super::sessions::{self, one, scheduled};
 use super::types::{
-    MoveSession, NewSession, ResizeSession, Session, SessionFilter, SetInstructors,
+    MoveSession, NewSession, ResizeSession, Session, SessionFilter, SetAllocation, SetInstructors,
 };
 use crate::auth::Caller;
 use crate::auth::WRITERS;
@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_session)
         .service(move_session)
         .service(resize_session)
+        .service(set_allocation)
         .service(set_instructors);
 }
 
@@ -172,6 +173,42 @@ async fn create_session(
         })
         .await?;
     Ok(HttpResponse::Created().json(session))
+}
+
+/// Change how a session's seats are given out: first come or a lottery
+/// (applications until `applications_close_at`, a draw at `draw_at`), and
+/// how long a freed seat is held (`offer_hours`). The allocation changes
+/// only before the draw; `offer_hours` at any time.
+#[utoipa::path(
+    tag = "schedule",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    request_body = SetAllocation,
+    responses(
+        (status = 200, description = "Changed", body = Session),
+        (status = 404, description = "No such session in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already drawn (`already_drawn`), applications waiting (`has_applications`), first-come bookings (`has_bookings`) or not scheduled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sessions/{id}/allocation")]
+async fn set_allocation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<SetAllocation>,
+) -> AppResult<web::Json<Session>> {
+    caller.require(WRITERS)?;
+    let id = SessionId(id.into_inner());
+    let input = body.0.rules();
+    let app = state.clone();
+    let session = state
+        .write(move |conn| {
+            let ctx = context(conn, &app, &caller)?;
+            sessions::set_allocation(conn, &ctx, id, &input)
+        })
+        .await?;
+    Ok(web::Json(session))
 }
 
 /// Loads a scheduled session of the caller's organisation for a change.

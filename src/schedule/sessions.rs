@@ -6,7 +6,7 @@ use super::queries::{self, SessionChanges, SessionListRow};
 use chrono::{Duration, Utc};
 
 use super::service::{self, Context, DEFAULT_OPENS_DAYS_BEFORE, MAX_FEE_YEN};
-use super::types::{MoveSession, NewSession, Session, SessionRow};
+use super::types::{Allocation, MoveSession, NewSession, Rules, RulesInput, Session, SessionRow};
 use crate::db::{DbConnection, SessionId};
 use crate::error::{AppError, AppResult};
 use crate::validate::{Checker, optional_text, positive, yen};
@@ -155,6 +155,7 @@ pub fn create_one_off(
     if let Err(m) = crate::validate::within_horizon(req.date) {
         v.fail("date", m);
     }
+    let rules = Rules::default().apply(&req.rules(), &mut v);
     v.finish()?;
     let (starts_at, ends_at) = service::local_span(&ctx.tz, req.date, req.start_time, end_time)?;
     let now = Utc::now().naive_utc();
@@ -164,6 +165,7 @@ pub fn create_one_off(
             "the session would start in the past",
         ));
     }
+    draw_before_start(&rules, starts_at)?;
     let row = SessionRow {
         id: SessionId::generate(),
         organisation_id: ctx.organisation,
@@ -188,6 +190,13 @@ pub fn create_one_off(
         created_at: now,
         updated_at: now,
         waitlist_seq: 0,
+        allocation: rules.allocation,
+        applications_close_at: rules.applications_close_at,
+        draw_at: rules.draw_at,
+        offer_hours: rules.offer_hours,
+        first_timers_first: rules.first_timers_first,
+        drawn_at: None,
+        applications_count: 0,
     };
     queries::insert_session(conn, &row)?;
     queries::set_session_instructors(conn, row.id, &instructors)?;
@@ -264,5 +273,100 @@ pub fn move_session(
     {
         (ctx.on_session_moved)(conn, ctx, id, (row.starts_at, row.ends_at))?;
     }
+    one(conn, ctx, id)
+}
+
+/// A lottery must be drawn before its session starts.
+fn draw_before_start(rules: &Rules, starts_at: chrono::NaiveDateTime) -> AppResult<()> {
+    if rules.draw_at.is_some_and(|d| d >= starts_at) {
+        return Err(AppError::invalid_field(
+            "draw_at",
+            "the draw must take place before the session starts",
+        ));
+    }
+    Ok(())
+}
+
+/// Changes how a session's seats are given out. The allocation and its
+/// times change only before the draw, and a lottery holding applications
+/// stays a lottery; how long a freed seat is held may change at any time.
+pub fn set_allocation(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    id: SessionId,
+    input: &RulesInput,
+) -> AppResult<Session> {
+    crate::db::locks::session(conn, id)?;
+    let row = scheduled(conn, ctx, id)?;
+    let mut v = Checker::new();
+    let rules = row.rules().apply(input, &mut v);
+    v.finish()?;
+    let draw_changed = (
+        rules.allocation,
+        rules.applications_close_at,
+        rules.draw_at,
+        rules.first_timers_first,
+    ) != (
+        row.allocation,
+        row.applications_close_at,
+        row.draw_at,
+        row.first_timers_first,
+    );
+    if draw_changed && row.drawn_at.is_some() {
+        return Err(AppError::conflict(
+            "already_drawn",
+            "the lottery has been drawn: only offer_hours can change now",
+        ));
+    }
+    if !rules.is_lottery() && row.applications_count > 0 {
+        return Err(AppError::conflict(
+            "has_applications",
+            format!(
+                "{} resident(s) applied for the draw: cancel their applications first",
+                row.applications_count
+            ),
+        ));
+    }
+    draw_before_start(&rules, row.starts_at)?;
+    if rules.is_lottery()
+        && row.allocation != Allocation::Lottery
+        && (row.seats_taken > 0 || row.waitlist_count > 0)
+    {
+        return Err(AppError::conflict(
+            "has_bookings",
+            "seats are already booked first come: a lottery is for sessions without bookings",
+        ));
+    }
+    queries::update_session(
+        conn,
+        id,
+        SessionChanges {
+            allocation: Some(rules.allocation),
+            applications_close_at: Some(rules.applications_close_at),
+            draw_at: Some(rules.draw_at),
+            offer_hours: Some(rules.offer_hours),
+            first_timers_first: Some(rules.first_timers_first),
+            detached: Some(true),
+            ..Default::default()
+        },
+    )?;
+    crate::audit::record(
+        conn,
+        ctx,
+        "session.allocation",
+        "session",
+        id,
+        format!(
+            "allocation {}{}; offers {}",
+            rules.allocation,
+            rules
+                .draw_at
+                .map(|d| format!(", draw at {} UTC", d.format("%Y-%m-%d %H:%M")))
+                .unwrap_or_default(),
+            rules
+                .offer_hours
+                .map_or("promote at once".to_owned(), |h| format!("held {h} h"))
+        ),
+    )?;
     one(conn, ctx, id)
 }

@@ -1,6 +1,8 @@
 //! Rows and answer shapes of the schedule: closures, series, sessions.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+pub use super::allocation::{Allocation, Rules, RulesInput};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -120,6 +122,31 @@ pub struct SeriesRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub allocation: Allocation,
+    pub applications_close_at: Option<NaiveDateTime>,
+    pub draw_at: Option<NaiveDateTime>,
+    pub offer_hours: Option<i32>,
+    pub first_timers_first: bool,
+}
+
+impl SeriesRow {
+    pub fn rules(&self) -> Rules {
+        Rules {
+            allocation: self.allocation,
+            applications_close_at: self.applications_close_at,
+            draw_at: self.draw_at,
+            offer_hours: self.offer_hours,
+            first_timers_first: self.first_timers_first,
+        }
+    }
+
+    pub fn set_rules(&mut self, r: Rules) {
+        self.allocation = r.allocation;
+        self.applications_close_at = r.applications_close_at;
+        self.draw_at = r.draw_at;
+        self.offer_hours = r.offer_hours;
+        self.first_timers_first = r.first_timers_first;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -149,6 +176,15 @@ pub struct Series {
     pub skip_closures: bool,
     /// Sessions exist up to this local date; a background job extends it.
     pub materialized_until: NaiveDate,
+    /// `first_come` or `lottery` (for its sessions that start after the draw).
+    pub allocation: Allocation,
+    pub applications_close_at: Option<DateTime<Utc>>,
+    pub draw_at: Option<DateTime<Utc>>,
+    /// A freed seat is held this many hours for the first waiting resident;
+    /// `null`: promoted at once.
+    pub offer_hours: Option<i32>,
+    /// Residents who never attended this course are drawn first.
+    pub first_timers_first: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -183,6 +219,11 @@ impl Series {
             skip_public_holidays: r.skip_public_holidays,
             skip_closures: r.skip_closures,
             materialized_until: r.materialized_until,
+            allocation: r.allocation,
+            applications_close_at: r.applications_close_at.map(|t| t.and_utc()),
+            draw_at: r.draw_at.map(|t| t.and_utc()),
+            offer_hours: r.offer_hours,
+            first_timers_first: r.first_timers_first,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
         }
@@ -226,7 +267,43 @@ pub struct SeriesInput {
     pub skip_public_holidays: Option<bool>,
     /// Skip the organisation's closures (default true).
     pub skip_closures: Option<bool>,
+    /// `first_come` (default) or `lottery`.
+    pub allocation: Option<Allocation>,
+    /// When applications close (RFC 3339; default: at the draw).
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub applications_close_at: Option<Option<DateTime<FixedOffset>>>,
+    /// When the lottery is drawn (RFC 3339); required for a lottery.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub draw_at: Option<Option<DateTime<FixedOffset>>>,
+    /// Hold a freed seat this many hours (1–720) for the first waiting
+    /// resident; `null`: promote at once (default).
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub offer_hours: Option<Option<i64>>,
+    /// Draw residents who never attended the course first (default false).
+    pub first_timers_first: Option<bool>,
 }
+
+macro_rules! rules_input {
+    ($t:ty) => {
+        impl $t {
+            pub fn rules(&self) -> RulesInput {
+                RulesInput {
+                    allocation: self.allocation,
+                    applications_close_at: self.applications_close_at,
+                    draw_at: self.draw_at,
+                    offer_hours: self.offer_hours,
+                    first_timers_first: self.first_timers_first,
+                }
+            }
+        }
+    };
+}
+rules_input!(SeriesInput);
+rules_input!(NewSession);
+rules_input!(SetAllocation);
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -290,11 +367,43 @@ pub struct SessionRow {
     pub updated_at: NaiveDateTime,
     /// Last waitlist sequence number handed out (orders the waitlist).
     pub waitlist_seq: i32,
+    pub allocation: Allocation,
+    pub applications_close_at: Option<NaiveDateTime>,
+    pub draw_at: Option<NaiveDateTime>,
+    pub offer_hours: Option<i32>,
+    pub first_timers_first: bool,
+    /// When the draw ran (set once, by the draw that claimed the session).
+    pub drawn_at: Option<NaiveDateTime>,
+    /// Applications waiting for the draw.
+    pub applications_count: i32,
 }
 
 impl SessionRow {
     pub fn has_bookings(&self) -> bool {
-        self.seats_taken > 0 || self.waitlist_count > 0
+        self.seats_taken > 0 || self.waitlist_count > 0 || self.applications_count > 0
+    }
+
+    pub fn rules(&self) -> Rules {
+        Rules {
+            allocation: self.allocation,
+            applications_close_at: self.applications_close_at,
+            draw_at: self.draw_at,
+            offer_hours: self.offer_hours,
+            first_timers_first: self.first_timers_first,
+        }
+    }
+
+    pub fn set_rules(&mut self, r: Rules) {
+        self.allocation = r.allocation;
+        self.applications_close_at = r.applications_close_at;
+        self.draw_at = r.draw_at;
+        self.offer_hours = r.offer_hours;
+        self.first_timers_first = r.first_timers_first;
+    }
+
+    /// A lottery whose draw has not run: it takes applications, not bookings.
+    pub fn awaits_draw(&self) -> bool {
+        self.allocation == Allocation::Lottery && self.drawn_at.is_none()
     }
 }
 
@@ -353,6 +462,19 @@ pub struct Session {
     pub waitlist_enabled: bool,
     /// Moved or resized on its own: series edits leave it alone.
     pub detached: bool,
+    /// `first_come`, or `lottery`: applications until
+    /// `applications_close_at`, then a draw at `draw_at`.
+    pub allocation: Allocation,
+    pub applications_close_at: Option<DateTime<Utc>>,
+    pub draw_at: Option<DateTime<Utc>>,
+    /// When the draw ran; `null` before (see `GET /sessions/{id}/draw`).
+    pub drawn_at: Option<DateTime<Utc>>,
+    /// Applications waiting for the draw.
+    pub applications: i32,
+    /// A freed seat is held this many hours for the first waiting
+    /// resident (status `offered`); `null`: promoted at once.
+    pub offer_hours: Option<i32>,
+    pub first_timers_first: bool,
     pub instructors: Vec<InstructorRef>,
     /// The venue's opening hours on the session's day (its own, else the
     /// organisation's); absent when the venue is closed that weekday.
@@ -399,6 +521,13 @@ impl Session {
             booking_closes_at: row.booking_closes_at.map(|t| t.and_utc()),
             waitlist_enabled: row.waitlist_enabled,
             detached: row.detached,
+            allocation: row.allocation,
+            applications_close_at: row.applications_close_at.map(|t| t.and_utc()),
+            draw_at: row.draw_at.map(|t| t.and_utc()),
+            drawn_at: row.drawn_at.map(|t| t.and_utc()),
+            applications: row.applications_count,
+            offer_hours: row.offer_hours,
+            first_timers_first: row.first_timers_first,
             instructors,
             venue_hours,
         }
@@ -445,6 +574,47 @@ pub struct NewSession {
     pub booking_opens_days_before: Option<i64>,
     pub booking_closes_minutes_before: Option<i64>,
     pub waitlist_enabled: Option<bool>,
+    /// `first_come` (default) or `lottery`.
+    pub allocation: Option<Allocation>,
+    /// When applications close (RFC 3339; default: at the draw).
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub applications_close_at: Option<Option<DateTime<FixedOffset>>>,
+    /// When the lottery is drawn (RFC 3339); required for a lottery.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub draw_at: Option<Option<DateTime<FixedOffset>>>,
+    /// Hold a freed seat this many hours (1–720) for the first waiting
+    /// resident; `null`: promote at once (default).
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub offer_hours: Option<Option<i64>>,
+    /// Draw residents who never attended the course first (default false).
+    pub first_timers_first: Option<bool>,
+}
+
+/// Change how a session's seats are given out (before its draw), or how
+/// long a freed seat is held (at any time).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAllocation {
+    /// `first_come` (default) or `lottery`.
+    pub allocation: Option<Allocation>,
+    /// When applications close (RFC 3339; default: at the draw).
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub applications_close_at: Option<Option<DateTime<FixedOffset>>>,
+    /// When the lottery is drawn (RFC 3339); required for a lottery.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub draw_at: Option<Option<DateTime<FixedOffset>>>,
+    /// Hold a freed seat this many hours (1–720) for the first waiting
+    /// resident; `null`: promote at once (default).
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub offer_hours: Option<Option<i64>>,
+    /// Draw residents who never attended the course first (default false).
+    pub first_timers_first: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

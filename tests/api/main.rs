@@ -18,6 +18,7 @@ mod inputs;
 mod instances;
 mod isolation;
 mod loaners;
+mod lottery;
 mod mail;
 mod migrations;
 mod openapi;
