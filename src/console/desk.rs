@@ -29,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/residents/{id}/book", web::post().to(book))
         .route("/residents/{id}/enrol", web::post().to(enrol))
         .route("/bookings/{id}/cancel", web::post().to(cancel))
+        .route("/bookings/{id}/accept-offer", web::post().to(accept_offer))
+        .route(
+            "/bookings/{id}/decline-offer",
+            web::post().to(decline_offer),
+        )
         .route("/sessions", web::get().to(sessions_page));
 }
 
@@ -177,6 +182,8 @@ pub struct BookingLine {
     pub venue: String,
     pub status: String,
     pub reference: String,
+    /// A seat is held for them: answer by then (`12月3日（木）15:00`), else empty.
+    pub offered_until: String,
 }
 
 pub struct Choice {
@@ -280,6 +287,11 @@ async fn resident_page(
                     venue: s.5.clone(),
                     status: status_word(&b, position),
                     reference: letters::spaced(&b.reference),
+                    offered_until: b
+                        .offer_expires_at
+                        .filter(|_| b.status == BookingStatus::Offered)
+                        .map(|t| letters::at(t.and_utc(), &tz))
+                        .unwrap_or_default(),
                 };
                 if s.0.starts_at > now && b.status != BookingStatus::Cancelled {
                     upcoming.push((s.0.starts_at, line));
@@ -497,6 +509,71 @@ struct CancelForm {
     reason: String,
 }
 
+/// The resident said yes to the seat held for them.
+async fn accept_offer(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    office(&staff)?;
+    let id = BookingId(id.into_inner());
+    let turnaround = state.settings.loaners.turnaround_minutes;
+    let caller = staff.caller.clone();
+    state
+        .write(move |conn| {
+            let actor = crate::audit::Actor::staff(caller.organisation_id, caller.account_id);
+            crate::bookings::offers::accept(conn, actor, id, turnaround)
+        })
+        .await?;
+    message(
+        "success",
+        "予約が確定しました。予約番号を読み上げてください。",
+    )
+}
+
+/// The resident does not want the seat held for them: it goes to the next.
+async fn decline_offer(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> ConsoleResult {
+    office(&staff)?;
+    let id = BookingId(id.into_inner());
+    let turnaround = state.settings.loaners.turnaround_minutes;
+    let caller = staff.caller.clone();
+    let next = state
+        .write(move |conn| {
+            let actor = crate::audit::Actor::staff(caller.organisation_id, caller.account_id);
+            let (_, freed) = crate::bookings::offers::decline(
+                conn,
+                actor,
+                id,
+                "the resident declined the offered seat",
+                turnaround,
+            )?;
+            match freed.offered().or(freed.promoted()) {
+                Some(next) => {
+                    let (_, r) = crate::bookings::queries::with_resident(conn, next)?;
+                    Ok(Some(r.display_name()))
+                }
+                None => Ok(None),
+            }
+        })
+        .await?;
+    match next {
+        Some(who) => message(
+            "success",
+            &format!(
+                "辞退を記録しました。席は次にお待ちの {who} さんに回しました（電話連絡リストに入っています）。"
+            ),
+        ),
+        None => message(
+            "success",
+            "辞退を記録しました。お待ちの方がいないため、席は空きになりました。",
+        ),
+    }
+}
+
 async fn cancel(
     state: web::Data<AppState>,
     staff: Staff,
@@ -674,6 +751,8 @@ pub struct SessionLine {
     pub full: bool,
     pub left: i32,
     pub waitlist: i32,
+    /// 「抽選（申込 5人・12月3日（木）10:00に抽選）」, 「抽選済み」 or empty.
+    pub lottery: String,
 }
 
 #[derive(Template)]
@@ -762,6 +841,7 @@ async fn sessions_page(
                     full: s.0.seats_taken >= s.0.capacity,
                     left: (s.0.capacity - s.0.seats_taken).max(0),
                     waitlist: s.0.waitlist_count,
+                    lottery: super::lottery::label(&s.0, &tz),
                 });
             }
             let cf = crate::courses::types::CourseFilter {

@@ -17,6 +17,7 @@ pub mod assets;
 pub mod auth_pages;
 pub mod counter;
 pub mod desk;
+pub mod lottery;
 pub mod reports;
 pub mod session;
 pub mod setup;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth_pages::configure(cfg);
     counter::configure(cfg);
     desk::configure(cfg);
+    lottery::configure(cfg);
     reports::configure(cfg);
     setup::configure(cfg);
     tablet::configure(cfg);

@@ -1671,7 +1671,101 @@ async fn booking_someone_who_often_misses_warns_with_the_dates_and_books(db: Db)
     assert!(!calm.contains("no-show-warning"));
 }
 
+async fn the_office_draws_a_lottery_shows_why_and_answers_a_held_seat(db: Db) {
+    let app = spawn_app(db).await;
+    let draw_at = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let s = app
+        .session_ok(
+            2,
+            json!({"allocation": "lottery", "draw_at": draw_at, "offer_hours": 24}),
+        )
+        .await;
+    let mut people = Vec::new();
+    for (i, (family, kana)) in [
+        ("山田", "やまだ"),
+        ("佐藤", "さとう"),
+        ("鈴木", "すずき"),
+        ("田中", "たなか"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = resident(&app, family, kana, &format!("0584-00-000{i}")).await;
+        assert_eq!(app.book_ok(&s, &r).await["status"], "applied");
+        people.push(r);
+    }
+    let _turn = turn().await;
+    let b = Browser::open(&app, 1366, 900).await;
+    b.login_ok(&app.admin_email, ADMIN_PASSWORD).await;
+    // The list says it is a lottery, and the page what happens next.
+    b.go("/sessions").await;
+    b.sees("抽選（申込 4人").await;
+    b.click(&format!("a[href='/sessions/{s}/draw']")).await;
+    let text = b.sees("抽選前です。申込み 4人、定員 2人").await;
+    assert!(
+        text.contains("締切までは電話や窓口で申込みを受け付けます"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("いま抽選する"),
+        "not while applications are open"
+    );
+    // Applications close; the coordinator draws at the public drawing.
+    app.post_ok(
+        &format!("/api/v1/sessions/{s}/allocation"),
+        &app.admin_token,
+        &json!({"applications_close_at": (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339()}),
+        200,
+    )
+    .await;
+    b.go(&format!("/sessions/{s}/draw")).await;
+    b.click("button.big").await;
+    confirm(&b).await;
+    let text = b.sees("手動で抽選しました").await;
+    assert!(text.contains("同じ順番になることを確かめました"), "{text}");
+    assert_eq!(text.matches("当選").count(), 2, "{text}");
+    assert!(text.contains("キャンセル待ち"), "{text}");
+    b.screenshot("lottery-draw").await;
+    let record = app
+        .get_ok(&format!("/api/v1/sessions/{s}/draw"), &app.admin_token)
+        .await;
+    let rows = b.find("#draw-entries tbody").await.text().await.unwrap();
+    let first = record["entries"][0]["resident"]["name"].as_str().unwrap();
+    assert!(rows.starts_with(&format!("1 {first}")), "{rows}");
+    // A winner cancels: the seat is held for the first waiting, whose page
+    // offers the answer; the coordinator records a yes.
+    let winner = record["entries"][0]["booking_id"].as_str().unwrap();
+    let waiting = record["entries"][2]["resident"]["id"].as_str().unwrap();
+    app.post_ok(
+        &format!("/api/v1/bookings/{winner}/cancel"),
+        &app.admin_token,
+        &json!({"reason": "入院"}),
+        200,
+    )
+    .await;
+    b.go(&format!("/residents/{waiting}")).await;
+    let text = b.sees("までお取り置きしています").await;
+    assert!(text.contains("席を取り置き中"), "{text}");
+    b.client
+        .execute(
+            "document.querySelector(\"button[hx-post$='accept-offer']\").scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot("held-seat").await;
+    b.click("button.big[hx-post$='accept-offer']").await;
+    b.sees("予約が確定しました").await;
+    let offered = record["entries"][2]["booking_id"].as_str().unwrap();
+    let now = app
+        .get_ok(&format!("/api/v1/bookings/{offered}"), &app.admin_token)
+        .await;
+    assert_eq!(now["status"], "confirmed");
+    b.close().await;
+}
+
 db_tests!(
+    the_office_draws_a_lottery_shows_why_and_answers_a_held_seat,
     booking_someone_who_often_misses_warns_with_the_dates_and_books,
     a_programme_office_reads_its_members_in_ranges,
     the_report_page_draws_charts_and_hands_over_excel_files,
