@@ -391,6 +391,8 @@ async fn resident_page(
 #[template(path = "console/booked.html")]
 struct Booked {
     waitlisted: bool,
+    /// An application to a lottery, before its draw.
+    applied: bool,
     position: i64,
     loaner: String,
     reference: String,
@@ -450,6 +452,7 @@ async fn book(
             StatusCode::OK,
             Booked {
                 waitlisted: row.status == BookingStatus::Waitlisted,
+                applied: row.status == BookingStatus::Applied,
                 position: position.unwrap_or(0),
                 loaner,
                 reference: letters::spaced(&row.reference),

@@ -123,6 +123,8 @@ fn status_word(s: &str) -> &'static str {
     match s {
         "confirmed" => "予約済み",
         "waitlisted" => "キャンセル待ち",
+        "offered" => "席を取り置き中",
+        "applied" => "抽選申込み",
         "cancelled" => "取消",
         _ => "",
     }

@@ -303,10 +303,13 @@ pub fn compute(from: NaiveDate, to: NaiveDate, f: &Facts) -> Summary {
                 out.bookings_cancelled += 1;
                 continue;
             }
-            "waitlisted" => {
+            // A held offer is a waiting resident until they answer.
+            "waitlisted" | "offered" => {
                 out.bookings_waitlisted += 1;
                 continue;
             }
+            // An application before its draw is not a booking yet.
+            "applied" => continue,
             _ => {}
         }
         if s.cancelled {
@@ -586,5 +589,22 @@ mod tests {
         f.bookings[0].age_band = Some(age_band(1956, day("2026-01-10")).to_owned());
         let after = compute(day("2026-01-01"), day("2026-01-31"), &f);
         assert_eq!(before, after);
+    }
+
+    #[test]
+    fn applications_are_not_bookings_and_held_offers_wait() {
+        let mut f = Facts {
+            now: day("2026-02-01").and_hms_opt(0, 0, 0).unwrap(),
+            ..Default::default()
+        };
+        f.sessions = vec![session(1, 7, true, false)];
+        f.bookings = vec![
+            booking(1, 10, "confirmed", Some("present")),
+            booking(1, 11, "applied", None),
+            booking(1, 12, "offered", None),
+        ];
+        let s = compute(day("2026-01-01"), day("2026-01-31"), &f);
+        assert_eq!(s.bookings, 1);
+        assert_eq!(s.bookings_waitlisted, 1);
     }
 }
