@@ -126,6 +126,14 @@ pub struct JobSettings {
     pub lottery_interval_secs: u64,
 }
 
+fn default_min_idle() -> u32 {
+    1
+}
+
+fn default_idle_timeout() -> u64 {
+    300
+}
+
 fn default_lottery_interval() -> u64 {
     60
 }
@@ -150,7 +158,14 @@ pub struct ScheduleSettings {
 pub struct DatabaseSettings {
     /// `postgres://…` for PostgreSQL; anything else is a SQLite file path.
     pub url: String,
+    /// The most connections the pool opens.
     pub pool_size: u32,
+    /// Connections kept open when idle; the pool opens more on demand up to
+    /// `pool_size` and closes the extra ones after `pool_idle_timeout_secs`.
+    #[serde(default = "default_min_idle")]
+    pub pool_min_idle: u32,
+    #[serde(default = "default_idle_timeout")]
+    pub pool_idle_timeout_secs: u64,
     pub acquire_timeout_ms: u64,
     pub sqlite_busy_timeout_ms: u32,
     /// PostgreSQL: seconds to wait for a new connection (libpq `connect_timeout`).
@@ -239,6 +254,8 @@ impl Default for Settings {
             database: DatabaseSettings {
                 url: "data/madoguchi.db".into(),
                 pool_size: 16,
+                pool_min_idle: 1,
+                pool_idle_timeout_secs: 300,
                 acquire_timeout_ms: 5_000,
                 sqlite_busy_timeout_ms: 10_000,
                 connect_timeout_secs: 3,

@@ -135,6 +135,7 @@ impl Booker<'_> {
             &session,
             self.resident,
             NewRow {
+                reference: None,
                 channel: self.channel,
                 needs_loaner,
                 notes: None,

@@ -118,17 +118,24 @@ async fn create_booking(
     idempotent
         .with_body(&request)?
         .run(&state, org, move |conn| {
-            let (row, position) = service::book(conn, &caller, session, &request, turnaround)?;
-            let (row, resident) = queries::with_resident(conn, row.id)?;
-            let loaner = pool::label(pool::status_of(conn, row.id)?.as_deref());
-            let mut answer = Booking::new(row, queries::resident_ref(&resident), position, loaner);
-            answer.warnings.extend(service::no_show_warning(
+            // Read before the seat is taken (the session row is locked
+            // from the seat to the commit); the answer is built from what
+            // the booking wrote, without reading it back.
+            let warning = service::no_show_warning(
                 conn,
                 org,
-                resident.id,
+                ResidentId(request.resident_id),
                 warn_count,
                 warn_months,
-            )?);
+            )?;
+            let booked = service::book(conn, &caller, session, &request, turnaround)?;
+            let mut answer = Booking::new(
+                booked.row,
+                queries::resident_ref(&booked.resident),
+                booked.position,
+                booked.loaner,
+            );
+            answer.warnings.extend(warning);
             Answer::new(StatusCode::CREATED, &answer)
         })
         .await

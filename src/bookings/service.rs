@@ -135,6 +135,8 @@ impl Seat {
 
 /// What a new booking row is made of, beyond its session and resident.
 pub(crate) struct NewRow {
+    /// A reference read beforehand; `None`: one is made now.
+    pub reference: Option<String>,
     pub channel: Channel,
     pub needs_loaner: bool,
     pub notes: Option<String>,
@@ -164,7 +166,10 @@ pub(crate) fn insert_booking(
         resident_id: resident.id,
         status: new.seat.status,
         channel: new.channel,
-        reference: new_reference(conn, session.organisation_id)?,
+        reference: match new.reference {
+            Some(r) => r,
+            None => new_reference(conn, session.organisation_id)?,
+        },
         needs_loaner: new.needs_loaner,
         notes: new.notes,
         waitlist_seq: new.seat.waitlist_seq,
@@ -313,16 +318,30 @@ pub(crate) fn lottery_pending(session: &SessionRow) -> AppError {
     .with_extension("session_id", serde_json::json!(session.id))
 }
 
+/// What `book` made: the booking as stored, its waitlist position, the
+/// resident and the booking's loaner state (`none`, `reserved`, `waitlisted`).
+pub struct Booked {
+    pub row: BookingRow,
+    pub position: Option<i64>,
+    pub resident: ResidentRow,
+    pub loaner: String,
+}
+
 /// Books a seat, a waitlist place when the session is full, or an
-/// application (`applied`) to a lottery before its draw. Call inside
-/// a write transaction. Returns the booking and its waitlist position.
+/// application (`applied`) to a lottery before its draw. Call inside a
+/// write transaction.
+///
+/// Everything that can be read is read first; the session row is locked by
+/// the seat update and held to the commit, so after it come only the
+/// writes: the booking, its loaner claim if any, its mail if any, and the
+/// audit entry (docs/benchmarks.md, "where the time goes").
 pub fn book(
     conn: &mut DbConnection,
     caller: &Caller,
     session_id: SessionId,
     req: &NewBooking,
     turnaround_minutes: i64,
-) -> AppResult<(BookingRow, Option<i64>)> {
+) -> AppResult<Booked> {
     let session = session_of(conn, caller.organisation_id, session_id)?;
     bookable(&session)?;
     let resident = resident_for(conn, caller.organisation_id, req.resident_id)?;
@@ -356,6 +375,12 @@ pub fn book(
         return Err(already_booked());
     }
     check_eligibility(conn, &session, &resident, eligibility_override.as_deref())?;
+    let reference = new_reference(conn, session.organisation_id)?;
+    let letter =
+        compose::BookingLetter::prepare(conn, session.organisation_id, session.id, &resident)?;
+
+    // From here the session row is locked until the commit.
+    //
     // A lottery before its draw takes applications, not seats. Counting the
     // application checks in the same statement that the draw has not run
     // and applications are open; if the draw won the race, the session is
@@ -409,11 +434,12 @@ pub fn book(
         req.if_no_loaner,
         turnaround_minutes,
     )?;
-    let row = insert_booking(
+    let mut row = insert_booking(
         conn,
         &session,
         &resident,
         NewRow {
+            reference: Some(reference),
             channel: req.channel,
             needs_loaner,
             notes,
@@ -426,18 +452,33 @@ pub fn book(
     )?;
     if let Some(status) = loaner {
         pool::record(conn, &session, row.id, status, turnaround_minutes)?;
+        // The claim sets what is due (a reserved device adds its fee).
+        row = queries::find_any(conn, row.id)?.ok_or_else(|| AppError::not_found("booking"))?;
     }
-    tell(
-        conn,
-        match row.status {
-            BookingStatus::Confirmed => Kind::BookingConfirmed,
-            BookingStatus::Applied => Kind::ApplicationReceived,
-            _ => Kind::BookingWaitlisted,
-        },
-        row.id,
-        position,
-        None,
-    )?;
+    let loaner = pool::label(loaner);
+    if let Some(letter) = letter {
+        letter.send(
+            conn,
+            &BookingNote {
+                kind: match row.status {
+                    BookingStatus::Confirmed => Kind::BookingConfirmed,
+                    BookingStatus::Applied => Kind::ApplicationReceived,
+                    _ => Kind::BookingWaitlisted,
+                },
+                organisation: row.organisation_id,
+                booking: row.id,
+                session: row.session_id,
+                resident: row.resident_id,
+                reference: &row.reference,
+                fee_due: row.fee_due_yen,
+                loaner: &loaner,
+                waitlist_position: position,
+                reason: None,
+                moved_from: None,
+                offer_until: None,
+            },
+        )?;
+    }
     audit(
         conn,
         caller.organisation_id,
@@ -452,7 +493,12 @@ pub fn book(
             row.reference
         ),
     )?;
-    Ok((row, position))
+    Ok(Booked {
+        row,
+        position,
+        resident,
+        loaner,
+    })
 }
 
 /// Cancels a booking; a freed seat goes to the first waitlisted booking in
@@ -633,6 +679,7 @@ pub fn walk_in(
         &session,
         resident,
         NewRow {
+            reference: None,
             channel: Channel::WalkIn,
             needs_loaner,
             notes: None,

@@ -432,19 +432,14 @@ async fn book(
                 fee_exemption_reason: None,
                 override_eligibility_reason: None,
             };
-            let (row, position) = crate::bookings::service::book(
+            let booked = crate::bookings::service::book(
                 conn,
                 &caller,
                 SessionId(form.session_id),
                 &request,
                 turnaround,
             )?;
-            let loaner = crate::bookings::loaners::label(
-                crate::bookings::loaners::status_of(conn, row.id)?.as_deref(),
-            );
-            let row = crate::bookings::queries::find_any(conn, row.id)?
-                .ok_or_else(|| AppError::not_found("booking"))?;
-            Ok((row, position, loaner))
+            Ok((booked.row, booked.position, booked.loaner))
         })
         .await;
     match done {

@@ -6,6 +6,8 @@ pub mod locks;
 pub mod schema;
 pub mod text_enum;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -165,12 +167,26 @@ pub fn connect_pool_from(settings: &crate::config::DatabaseSettings) -> anyhow::
         ),
         Backend::Sqlite => settings.url.clone(),
     };
-    connect_pool(
-        &url,
-        settings.pool_size,
-        Duration::from_millis(settings.acquire_timeout_ms),
-        settings.sqlite_busy_timeout_ms,
-    )
+    let manager = ConnectionManager::new(&url, settings.sqlite_busy_timeout_ms);
+    prepare_sqlite_dir(&manager)?;
+    Ok(r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(settings.pool_min_idle.min(settings.pool_size)))
+        .idle_timeout(Some(Duration::from_secs(
+            settings.pool_idle_timeout_secs.max(1),
+        )))
+        .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .build(manager)?)
+}
+
+fn prepare_sqlite_dir(manager: &ConnectionManager) -> anyhow::Result<()> {
+    if manager.backend == Backend::Sqlite
+        && let Some(parent) = std::path::Path::new(&manager.url).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    Ok(())
 }
 
 /// Opens the pool; for SQLite the parent directory of the file is created.
@@ -181,12 +197,7 @@ pub fn connect_pool(
     busy_timeout_ms: u32,
 ) -> anyhow::Result<Pool> {
     let manager = ConnectionManager::new(url, busy_timeout_ms);
-    if manager.backend == Backend::Sqlite
-        && let Some(parent) = std::path::Path::new(&manager.url).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)?;
-    }
+    prepare_sqlite_dir(&manager)?;
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(acquire_timeout)
@@ -242,10 +253,34 @@ pub fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Runs `f` in a write transaction. On SQLite it starts with `BEGIN
-/// IMMEDIATE`, so the write lock is taken up front and a transaction that
-/// reads before it writes cannot fail with "database is locked" half-way; on
-/// PostgreSQL it is a plain transaction. Nested calls become savepoints.
+/// The writer lock of one SQLite database file in this process.
+fn sqlite_writer(inner: &mut SqliteConnection) -> QueryResult<Arc<Mutex<()>>> {
+    #[derive(diesel::QueryableByName)]
+    struct File {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        file: String,
+    }
+    static WRITERS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let file = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .get_result::<File>(inner)
+        .map(|f| f.file)
+        .unwrap_or_default();
+    let mut writers = WRITERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    Ok(writers.entry(file).or_default().clone())
+}
+
+/// Runs `f` in a write transaction. On PostgreSQL it is a plain
+/// transaction. On SQLite, which has one writer at a time, the writers of
+/// this process first queue on an in-process lock per database file, then
+/// start with `BEGIN IMMEDIATE` (so a transaction that reads before it
+/// writes cannot fail with "database is locked" half-way): they wait their
+/// turn on a mutex instead of polling and sleeping in SQLite's busy handler,
+/// which is what made SQLite's p99 under load a second (docs/benchmarks.md).
+/// The busy timeout still covers other processes (the CLI). Nested calls
+/// become savepoints.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -256,6 +291,13 @@ where
         .transaction_depth()
         .map_err(E::from)?
         .is_none();
+    let writer = match conn {
+        DbConnection::Sqlite(inner) if top_level => Some(sqlite_writer(inner)?),
+        _ => None,
+    };
+    let _turn = writer
+        .as_ref()
+        .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
     match conn {
         DbConnection::Sqlite(inner) if top_level => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?

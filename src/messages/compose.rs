@@ -263,6 +263,59 @@ pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()>
     }
 }
 
+/// A booking mail read before the seat is taken: what the letter says
+/// that does not depend on the outcome (organisation, course, time, venue,
+/// the resident's name), so that only its insert happens while the session
+/// row is locked. `None` (no reads at all) for a resident who gets no mail
+/// about a booking they just made on the phone.
+pub struct BookingLetter {
+    to: String,
+    facts: Facts,
+}
+
+impl BookingLetter {
+    pub fn prepare(
+        conn: &mut DbConnection,
+        organisation: OrganisationId,
+        session: SessionId,
+        who: &ResidentRow,
+    ) -> AppResult<Option<BookingLetter>> {
+        // A new booking, waitlist place or application is told by mail only.
+        let Route::Mail(to) = route(who, Kind::BookingConfirmed) else {
+            return Ok(None);
+        };
+        let (mut facts, tz) = organisation_facts(conn, organisation)?;
+        session_facts(conn, organisation, session, &tz, &mut facts)?;
+        facts.resident = who.display_name();
+        Ok(Some(BookingLetter { to, facts }))
+    }
+
+    /// Writes the mail for the booking as it now stands.
+    pub fn send(self, conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()> {
+        let mut f = self.facts;
+        f.kind = note.kind.as_str().to_owned();
+        f.reference = letters::spaced(note.reference);
+        f.reading = letters::reading(note.reference);
+        f.fee = note.fee_due;
+        f.loaner = match note.loaner {
+            "reserved" | "out" => "reserved".into(),
+            "waitlisted" => "waiting".into(),
+            _ => String::new(),
+        };
+        f.position = note.waitlist_position.unwrap_or(0);
+        mail(
+            conn,
+            note.organisation,
+            note.kind,
+            self.to,
+            Some(note.resident),
+            Some(note.booking),
+            None,
+            &f,
+        )
+    }
+}
+
 /// One booking of an enrolment letter: (booking, session, reference, fee).
 pub type EnrolledSession<'a> = (BookingId, SessionId, &'a str, i32);
 
