@@ -67,7 +67,7 @@ pub enum AppError {
     #[error("{} ({}): {}", .0.status, .0.code, .0.detail)]
     Client(Box<ClientError>),
     #[error("database error")]
-    Database(#[from] DieselError),
+    Database(DieselError),
     #[error("no database connection available")]
     PoolExhausted(#[source] diesel::r2d2::PoolError),
     /// The database did not answer within the request's deadline.
@@ -78,6 +78,17 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> Self {
+        if is_unreachable(&e) {
+            // The connection this came from may be dead: the pool drops it
+            // when it comes back (`db::ConnectionManager::has_broken`).
+            crate::db::note_broken_connection();
+        }
+        AppError::Database(e)
+    }
+}
 
 impl AppError {
     pub fn client(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {

@@ -371,9 +371,9 @@ pub fn book(
             ));
         }
     }
-    if queries::active_booking(conn, session.id, resident.id)?.is_some() {
-        return Err(already_booked());
-    }
+    // One active booking per resident and session: the partial unique index
+    // refuses the insert below (409 `already_booked`, the transaction rolls
+    // back), so no read is spent on it here.
     check_eligibility(conn, &session, &resident, eligibility_override.as_deref())?;
     let reference = new_reference(conn, session.organisation_id)?;
     let letter =

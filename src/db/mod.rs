@@ -106,9 +106,31 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// Whether a connection coming back to the pool must be dropped: it
+    /// is still inside a transaction (work that panicked), or a query on
+    /// this thread just failed as a lost connection does. Connections are
+    /// not pinged on every check-out (that is a round trip per request, see
+    /// docs/benchmarks.md); a dead one fails one request with 503 and is
+    /// dropped here, and idle ones are replaced after `pool_idle_timeout_secs`.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        type Tm = <DbConnection as Connection>::TransactionManager;
+        let saw_broken = BROKEN.with(|b| b.replace(false));
+        let in_transaction = !matches!(
+            Tm::transaction_manager_status_mut(conn).transaction_depth(),
+            Ok(None)
+        );
+        saw_broken || in_transaction
     }
+}
+
+thread_local! {
+    /// A query on this thread failed as a lost connection does.
+    static BROKEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the connection in use on this thread as lost (see `has_broken`).
+pub fn note_broken_connection() {
+    BROKEN.with(|b| b.set(true));
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
@@ -172,6 +194,7 @@ pub fn connect_pool_from(settings: &crate::config::DatabaseSettings) -> anyhow::
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(settings.pool_min_idle.min(settings.pool_size)))
+        .test_on_check_out(false)
         .idle_timeout(Some(Duration::from_secs(
             settings.pool_idle_timeout_secs.max(1),
         )))

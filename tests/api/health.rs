@@ -206,3 +206,55 @@ async fn a_database_that_stops_answering_fails_requests_fast_with_503() {
     app.login_ok(&app.admin_email, crate::helpers::ADMIN_PASSWORD)
         .await;
 }
+
+/// PostgreSQL only: connections are not pinged on every check-out, so when
+/// the server drops them (a restart, a failover) each dead one fails at
+/// most one request with 503 and is then dropped from the pool; the
+/// instance recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_connections_fail_once_and_leave_the_pool() {
+    if crate::helpers::postgres_skipped() {
+        return;
+    }
+    let app = spawn_app(Db::Postgres).await;
+    // Open several of the server's connections at once.
+    let requests: Vec<_> = (0..8)
+        .map(|_| app.get("/api/v1/staff?limit=50", &app.admin_token))
+        .collect();
+    for res in futures::future::join_all(requests).await {
+        assert_eq!(res.status(), 200);
+    }
+    let name = app.database.url.rsplit('/').next().unwrap().to_owned();
+    {
+        use diesel::prelude::*;
+        let url = format!("{}/postgres", crate::helpers::postgres_server_url());
+        let mut admin = PgConnection::establish(&url).unwrap();
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .execute(&mut admin)
+        .unwrap();
+    }
+    let mut failures = 0;
+    let mut ok = 0;
+    for _ in 0..20 {
+        let res = app.get("/api/v1/staff?limit=50", &app.admin_token).await;
+        if res.status() == 200 {
+            ok += 1;
+        } else {
+            assert_problem(res, 503, "database_unavailable").await;
+            failures += 1;
+        }
+    }
+    eprintln!("dead connections: {failures} failed, {ok} answered");
+    assert!(
+        failures <= 16,
+        "each dead connection fails at most twice (caller and work): {failures}"
+    );
+    assert!(ok >= 4, "the instance recovered: {ok} of 20 answered");
+    // And from then on every request answers.
+    for _ in 0..10 {
+        let res = app.get("/api/v1/staff?limit=50", &app.admin_token).await;
+        assert_eq!(res.status(), 200);
+    }
+}
