@@ -45,6 +45,13 @@ impl Application {
         }
         // Pay for the dummy hash now rather than in the first login.
         web::block(auth::password::warm_up).await?;
+        // Hand back what start-up (migrations, the first hashes, each
+        // worker's collection of the API document) used and freed.
+        trim_allocator();
+        tokio::spawn(async {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            trim_allocator();
+        });
         crate::jobs::spawn(pool.clone(), settings.jobs.enabled, jobs(&settings)?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
@@ -58,6 +65,15 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Returns freed heap memory to the system (glibc); a no-op elsewhere.
+pub fn trim_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -159,28 +175,47 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         on_sessions_added: crate::bookings::enrolment::keep_promises,
         on_session_moved: crate::bookings::service::tell_session_moved,
     });
-    // The route table for 405 answers comes from the same registrations.
-    let (_, openapi) = build_app(
+    // The OpenAPI document and the route table for 405 answers come from
+    // the same registrations, collected once here: each worker's own
+    // collection is dropped when its app is built, and every worker serves
+    // this one document, serialised once (it was kept per worker, about
+    // 10 MB each; docs/benchmarks.md).
+    let (_, mut openapi) = build_app(
         state.clone(),
         web::Data::new(RouteTable::default()),
         body_limit,
+        web::Data::new(OpenApiJson(web::Bytes::new())),
     )
     .split_for_parts();
     let routes = web::Data::new(RouteTable::from_openapi(&openapi));
-    let mut server =
-        HttpServer::new(move || build_app(state.clone(), routes.clone(), body_limit).into_app())
-            .listen(listener)?
-            .shutdown_timeout(10);
+    crate::openapi::complete(&mut openapi);
+    let document = web::Data::new(OpenApiJson(web::Bytes::from(serde_json::to_vec(&openapi)?)));
+    drop(openapi);
+    let mut server = HttpServer::new(move || {
+        build_app(state.clone(), routes.clone(), body_limit, document.clone()).into_app()
+    })
+    .listen(listener)?
+    .shutdown_timeout(10);
     if workers > 0 {
         server = server.workers(workers);
     }
     Ok(server.run())
 }
 
+/// The OpenAPI document, serialised once.
+pub struct OpenApiJson(web::Bytes);
+
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}
+
 fn build_app(
     state: web::Data<AppState>,
     routes: web::Data<RouteTable>,
     body_limit: BodyLimit,
+    document: web::Data<OpenApiJson>,
 ) -> utoipa_actix_web::UtoipaApp<
     impl ServiceFactory<
         ServiceRequest,
@@ -200,13 +235,15 @@ fn build_app(
         .app_data(http::path_config())
         .configure(health::configure)
         .service(scope::scope("/api/v1").configure(api_routes))
-        .openapi_service(|mut api| {
-            crate::openapi::complete(&mut api);
-            SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api)
-        })
         .default_service(web::to(http::fallback))
         .map(|app| {
-            app.service(web::redirect("/api/docs", "/api/docs/"))
+            app.app_data(document)
+                .route("/api/openapi.json", web::get().to(openapi_json))
+                .service(
+                    SwaggerUi::new("/api/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+                )
+                .service(web::redirect("/api/docs", "/api/docs/"))
                 .configure(crate::console::configure)
                 .wrap(from_fn(http::input::reject_control_characters))
                 .wrap(from_fn(telemetry::request_span))
