@@ -157,6 +157,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// This process's resident memory (server and load clients together), MB.
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
 fn report(name: &str, mut o: Outcome) {
     o.latencies.sort();
     println!(
@@ -264,8 +276,17 @@ fn check(pool: &madoguchi::db::Pool, sessions: &[String]) -> Result<(), String> 
     Ok(())
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
+fn main() {
+    // As the server binary does, before any thread starts.
+    madoguchi::startup::tune_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(load());
+}
+
+async fn load() {
     let a = args();
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, drop_db) = database(&a.db, dir.path());
@@ -288,6 +309,8 @@ async fn main() {
         .expect("app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    println!("resident memory before the loads (server and clients): {} MB", rss_mb());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.clients * 2)
         .build()
@@ -406,6 +429,7 @@ async fn main() {
         "  answers: {confirmed} confirmed, {waitlisted} waitlisted; invariant: {:?}",
         check(&pool, &[burst])
     );
+    println!("resident memory after the loads (server and clients): {} MB", rss_mb());
 
     if let Some(name) = drop_db {
         drop(pool);
