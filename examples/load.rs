@@ -310,7 +310,10 @@ async fn load() {
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     tokio::time::sleep(Duration::from_secs(4)).await;
-    println!("resident memory before the loads (server and clients): {} MB", rss_mb());
+    println!(
+        "resident memory before the loads (server and clients): {} MB",
+        rss_mb()
+    );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.clients * 2)
         .build()
@@ -429,7 +432,10 @@ async fn load() {
         "  answers: {confirmed} confirmed, {waitlisted} waitlisted; invariant: {:?}",
         check(&pool, &[burst])
     );
-    println!("resident memory after the loads (server and clients): {} MB", rss_mb());
+    println!(
+        "resident memory after the loads (server and clients): {} MB",
+        rss_mb()
+    );
 
     if let Some(name) = drop_db {
         drop(pool);

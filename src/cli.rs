@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `admin create`.
+//! The command line: `serve` (default), `migrate [--dry-run]`, `backup`,
+//! `restore`, `admin create`.
 
 use std::io::BufRead;
 
@@ -29,8 +30,25 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (the default). Applies pending migrations first.
     Serve,
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit (an existing SQLite file
+    /// is copied first, see `backup.before_migrations`).
+    Migrate {
+        /// List the migrations that would run, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Copy the SQLite database into a new file, consistently, while the
+    /// server keeps serving.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a copy back in place of the SQLite database (the server must be
+    /// stopped; the replaced file is kept aside).
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Manage admin accounts.
     Admin {
         #[command(subcommand)]
@@ -66,9 +84,49 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
             Ok(())
         }
-        Command::Migrate => {
+        Command::Migrate { dry_run: true } => {
+            let url = settings.database.url.clone();
+            let pending = actix_web::web::block(move || {
+                let pool =
+                    crate::db::connect_pool(&url, 1, std::time::Duration::from_secs(10), 10_000)?;
+                let mut conn = pool.get()?;
+                crate::db::pending_migrations(&mut conn)
+            })
+            .await??;
+            if pending.is_empty() {
+                println!("migrations are up to date: nothing would run");
+            } else {
+                println!("{} migration(s) would run:", pending.len());
+                for name in pending {
+                    println!("  {name}");
+                }
+            }
+            Ok(())
+        }
+        Command::Migrate { dry_run: false } => {
             open_database(&settings).await?;
             println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let db = sqlite_only(&settings, "backup")?;
+            actix_web::web::block(move || crate::backup::backup_to(&db, &to).map(|()| to))
+                .await?
+                .map(|to| println!("backed up into {}", to.display()))
+        }
+        Command::Restore { from } => {
+            let db = sqlite_only(&settings, "restore")?;
+            let target = db.clone();
+            let aside = actix_web::web::block(move || crate::backup::restore_from(&target, &from))
+                .await??;
+            match aside {
+                Some(kept) => println!(
+                    "restored {}; the replaced file is kept as {}",
+                    db.display(),
+                    kept.display()
+                ),
+                None => println!("restored {}", db.display()),
+            }
             Ok(())
         }
         Command::Admin {
@@ -85,6 +143,15 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The SQLite file of the settings, or why the command does not apply.
+fn sqlite_only(settings: &Settings, command: &str) -> anyhow::Result<std::path::PathBuf> {
+    crate::backup::sqlite_file(&settings.database.url).ok_or_else(|| {
+        anyhow::anyhow!(
+            "`madoguchi {command}` is for the SQLite database; for PostgreSQL use pg_dump and pg_restore (docs/operations.md)"
+        )
+    })
 }
 
 fn read_password_line() -> anyhow::Result<SecretString> {

@@ -46,6 +46,34 @@ pub struct Settings {
     pub attendance: AttendanceSettings,
     pub mail: MailSettings,
     pub calls: CallSettings,
+    #[serde(default)]
+    pub backup: BackupSettings,
+}
+
+/// Backups of the SQLite database (section `backup`); PostgreSQL uses
+/// `pg_dump` (docs/operations.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BackupSettings {
+    /// Where backups go.
+    pub dir: String,
+    /// Hours between scheduled backups; 0 turns them off.
+    pub interval_hours: u64,
+    /// How many scheduled backups are kept (the newest).
+    pub keep: usize,
+    /// Copy the file before applying migrations to it (an upgrade).
+    pub before_migrations: bool,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings {
+            dir: "data/backups".into(),
+            interval_hours: 24,
+            keep: 7,
+            before_migrations: true,
+        }
+    }
 }
 
 /// How mail leaves madoguchi (section `mail`, e.g. `MADOGUCHI_MAIL__TRANSPORT`).
@@ -328,6 +356,7 @@ impl Default for Settings {
                 max_attempts: 6,
             },
             calls: CallSettings { max_tries: 3 },
+            backup: BackupSettings::default(),
         }
     }
 }

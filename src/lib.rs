@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bookings;
 pub mod bootstrap;
 pub mod calendar;

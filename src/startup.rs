@@ -27,6 +27,8 @@ use crate::{
 pub struct Application {
     port: u16,
     server: Server,
+    /// SQLite: held while the server runs, so a restore refuses.
+    _server_lock: Option<crate::backup::ServerLock>,
 }
 
 impl Application {
@@ -34,6 +36,11 @@ impl Application {
     /// bootstrap and binds the listener. The server runs when `run` is awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         settings.check()?;
+        // A restore refuses while a server holds this (SQLite).
+        let server_lock = match crate::backup::sqlite_file(&settings.database.url) {
+            Some(file) => Some(crate::backup::ServerLock::take(&file)?),
+            None => None,
+        };
         let pool = open_database(&settings).await?;
         if settings.bootstrap.enabled {
             let (pool, bootstrap_settings) = (pool.clone(), settings.bootstrap.clone());
@@ -56,7 +63,11 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, pool, settings)?;
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            _server_lock: server_lock,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -97,9 +108,20 @@ pub fn trim_allocator() {
 /// Connects the pool and applies pending migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     let db = settings.database.clone();
+    let backup = settings.backup.clone();
     web::block(move || {
         let pool = db::connect_pool_from(&db)?;
         let mut conn = pool.get()?;
+        // An upgrade of an existing SQLite file: keep a copy first.
+        if let Some(file) = crate::backup::sqlite_file(&db.url)
+            && backup.before_migrations
+            && db::applied_migration_count(&mut conn)? > 0
+            && !db::pending_migrations(&mut conn)?.is_empty()
+            && let Some(copy) =
+                crate::backup::before_migrations(&file, std::path::Path::new(&backup.dir))?
+        {
+            tracing::info!(copy = %copy.display(), "database copied before migrations");
+        }
         let applied = db::run_migrations(&mut conn)?;
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
@@ -146,6 +168,11 @@ pub fn jobs(settings: &Settings) -> anyhow::Result<Vec<crate::jobs::Job>> {
         ),
         crate::jobs::housekeeping_job(settings.jobs.housekeeping_interval_secs),
         crate::privacy::service::retention_job(settings.jobs.housekeeping_interval_secs),
+        crate::backup::job(
+            crate::backup::sqlite_file(&settings.database.url)
+                .filter(|_| settings.backup.interval_hours > 0),
+            &settings.backup,
+        ),
     ])
 }
 

@@ -243,6 +243,43 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
+/// The migrations not yet applied, by name, in the order they would run.
+pub fn pending_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let names = match conn {
+        DbConnection::Pg(c) => c
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+        DbConnection::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+    };
+    Ok(names)
+}
+
+/// How many migrations the database has applied (0: a new database).
+pub fn applied_migration_count(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let n = match conn {
+        DbConnection::Pg(c) => c.applied_migrations().map(|m| m.len()),
+        DbConnection::Sqlite(c) => c.applied_migrations().map(|m| m.len()),
+    };
+    n.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Reverts the newest migration (tests of upgrades).
+pub fn revert_last_migration(conn: &mut DbConnection) -> anyhow::Result<()> {
+    match conn {
+        DbConnection::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Reverts every migration and applies them again: proves each `down.sql`
 /// undoes its `up.sql`.
 pub fn redo_all_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {

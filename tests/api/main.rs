@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod auth;
+mod backup;
 mod bookings;
 mod calendar;
 mod cli;
