@@ -49,6 +49,9 @@ pub enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+    /// Check the configuration and the database connection; one line per
+    /// finding, exit status 1 when something is wrong.
+    Check,
     /// Manage admin accounts.
     Admin {
         #[command(subcommand)]
@@ -108,6 +111,22 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("migrations are up to date");
             Ok(())
         }
+        Command::Check => {
+            let findings = check(&settings).await;
+            let mut wrong = 0;
+            for (ok, line) in &findings {
+                if *ok {
+                    println!("ok: {line}");
+                } else {
+                    wrong += 1;
+                    println!("problem: {line}");
+                }
+            }
+            if wrong > 0 {
+                anyhow::bail!("{wrong} problem(s) found");
+            }
+            Ok(())
+        }
         Command::Backup { to } => {
             let db = sqlite_only(&settings, "backup")?;
             actix_web::web::block(move || crate::backup::backup_to(&db, &to).map(|()| to))
@@ -143,6 +162,85 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What `madoguchi check` finds: (fine, what) per line.
+async fn check(settings: &Settings) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = settings
+        .problems()
+        .into_iter()
+        .map(|p| (false, p.to_string()))
+        .collect();
+    if out.is_empty() {
+        out.push((
+            true,
+            format!("configuration ({:?})", settings.env).to_lowercase(),
+        ));
+    }
+    if settings.env == crate::config::Environment::Production
+        && settings.http.trusted_proxies.is_empty()
+    {
+        out.push((
+            false,
+            "http.trusted_proxies is empty: behind a reverse proxy every request seems to come from the proxy (login throttling, audit); name the proxy's address".into(),
+        ));
+    }
+    let url = settings.database.url.clone();
+    let database = actix_web::web::block(move || -> anyhow::Result<(usize, usize)> {
+        let url = match crate::db::Backend::from_url(&url) {
+            crate::db::Backend::Postgres => crate::db::with_pg_timeouts(
+                &url,
+                crate::db::PgTimeouts {
+                    connect_timeout_secs: 5,
+                    statement_timeout_ms: 5000,
+                    tcp_user_timeout_ms: 5000,
+                },
+            ),
+            crate::db::Backend::Sqlite => url,
+        };
+        let pool = crate::db::connect_pool(&url, 1, std::time::Duration::from_secs(6), 5000)?;
+        let mut conn = pool.get()?;
+        let applied = crate::db::applied_migration_count(&mut conn)?;
+        let pending = crate::db::pending_migrations(&mut conn)?.len();
+        Ok((applied, pending))
+    })
+    .await;
+    match database {
+        Ok(Ok((_, 0))) => out.push((true, "database: connected, migrations up to date".into())),
+        Ok(Ok((0, _))) => out.push((
+            true,
+            "database: connected, new (the first start creates the tables)".into(),
+        )),
+        Ok(Ok((_, pending))) => out.push((
+            true,
+            format!("database: connected, {pending} migration(s) to apply at the next start (madoguchi migrate --dry-run lists them)"),
+        )),
+        Ok(Err(e)) => out.push((false, format!("database: cannot connect: {}", one_line(&e)))),
+        Err(e) => out.push((false, format!("database: {e}"))),
+    }
+    if let Some(_file) = crate::backup::sqlite_file(&settings.database.url) {
+        let dir = std::path::Path::new(&settings.backup.dir);
+        let probe = dir.join(".madoguchi-check");
+        match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&probe, b"")) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&probe);
+                out.push((true, format!("backups go to {}", dir.display())));
+            }
+            Err(e) => out.push((
+                false,
+                format!("backup.dir {} is not writable: {e}", dir.display()),
+            )),
+        }
+    }
+    out
+}
+
+/// An error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The SQLite file of the settings, or why the command does not apply.

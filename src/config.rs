@@ -384,8 +384,17 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Loads settings from `config_dir` and the process environment.
+    /// Loads settings from `config_dir` and the process environment, and
+    /// refuses unsafe ones (`check`).
     pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        let settings = Self::load_unchecked(config_dir)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Loads settings without refusing unsafe ones: `madoguchi check`
+    /// reports them instead.
+    pub fn load_unchecked(config_dir: &Path) -> Result<Settings, ConfigError> {
         let env_name = std::env::var("MADOGUCHI_ENV").unwrap_or_else(|_| "development".into());
         if !matches!(env_name.as_str(), "development" | "production") {
             return Err(ConfigError::UnknownEnvironment(env_name));
@@ -410,39 +419,47 @@ impl Settings {
             )
             .extract()
             .map_err(Box::new)?;
-        settings.check()?;
         Ok(settings)
     }
 
     /// Refuses settings that are unsafe for the chosen environment.
     pub fn check(&self) -> Result<(), ConfigError> {
+        match self.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    /// Everything wrong with the settings, each on its own (`madoguchi
+    /// check` prints them all; the server refuses to start on the first).
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut out = Vec::new();
         if self.env == Environment::Production {
             let secret = self.auth.jwt_secret.expose_secret();
             if secret == DEVELOPMENT_JWT_SECRET {
-                return Err(ConfigError::DevelopmentSecretInProduction);
-            }
-            if secret.len() < MIN_SECRET_BYTES {
-                return Err(ConfigError::SecretTooShort);
+                out.push(ConfigError::DevelopmentSecretInProduction);
+            } else if secret.len() < MIN_SECRET_BYTES {
+                out.push(ConfigError::SecretTooShort);
             }
             if self.mail.transport == "file" && !self.mail.allow_file_in_production {
-                return Err(ConfigError::FileMailInProduction);
+                out.push(ConfigError::FileMailInProduction);
             }
         }
         if !matches!(self.mail.transport.as_str(), "file" | "smtp") {
-            return Err(ConfigError::Mail("transport must be smtp or file".into()));
+            out.push(ConfigError::Mail("transport must be smtp or file".into()));
         }
         if !matches!(self.mail.smtp_tls.as_str(), "none" | "starttls" | "tls") {
-            return Err(ConfigError::Mail(
+            out.push(ConfigError::Mail(
                 "smtp_tls must be none, starttls or tls".into(),
             ));
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::Mail(format!(
+            out.push(ConfigError::Mail(format!(
                 "from {:?} is not a mail address",
                 self.mail.from
             )));
         }
-        Ok(())
+        out
     }
 }
 

@@ -11,7 +11,11 @@ fn main() -> ExitCode {
 
 async fn run() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(&config_dir()) {
+    let loaded = match cli.command {
+        Some(cli::Command::Check) => Settings::load_unchecked(&config_dir()),
+        _ => Settings::load(&config_dir()),
+    };
+    let settings = match loaded {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("error: {e}");

@@ -375,3 +375,48 @@ async fn the_first_start_prints_a_one_time_admin_and_logs_no_secrets(db: Db) {
     server.wait_ready().await;
     assert!(!server.text().contains("one-time password"));
 }
+
+#[test]
+fn check_says_what_is_wrong_one_line_each() {
+    let backups = tempfile::tempdir().unwrap();
+    let out = madoguchi("postgres://postgres@127.0.0.1:1/nowhere")
+        .arg("check")
+        .env("MADOGUCHI_ENV", "production")
+        .env("MADOGUCHI_BACKUP__DIR", backups.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    let lines: Vec<&str> = said.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("ok: ") || l.starts_with("problem: ")),
+        "one finding per line: {said}"
+    );
+    for expected in [
+        "development JWT secret",
+        "http.trusted_proxies is empty",
+        "database: cannot connect",
+    ] {
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("problem: ") && l.contains(expected))
+                .count(),
+            1,
+            "{expected}: {said}"
+        );
+    }
+    // A sound development set-up on a new SQLite file.
+    let database = TestDatabase::create(Db::Sqlite);
+    let out = madoguchi(&database.url)
+        .arg("check")
+        .env("MADOGUCHI_BACKUP__DIR", backups.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("ok: database: connected, new"), "{said}");
+    assert!(!said.contains("problem:"), "{said}");
+}
