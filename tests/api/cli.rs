@@ -153,6 +153,7 @@ async fn migrate_brings_a_new_database_up_to_date(db: Db) {
 }
 
 db_tests!(
+    sigterm_mid_burst_answers_what_it_took_and_leaves_nothing_half_done,
     admin_create_works_on_a_brand_new_database,
     admin_create_refuses_a_duplicate_email,
     admin_create_refuses_a_weak_password,
@@ -419,4 +420,157 @@ fn check_says_what_is_wrong_one_line_each() {
     assert!(out.status.success(), "{said}");
     assert!(said.contains("ok: database: connected, new"), "{said}");
     assert!(!said.contains("problem:"), "{said}");
+}
+
+/// SIGTERM in the middle of a burst of bookings: the server stops
+/// accepting, answers what it accepted, and exits 0; every booking in the
+/// database was answered 201, and no refused or cut request left one.
+async fn sigterm_mid_burst_answers_what_it_took_and_leaves_nothing_half_done(db: Db) {
+    let database = TestDatabase::create(db);
+    let password = "graceful shutdown admin password";
+    assert!(
+        admin_create(&database.url, "Kita", "admin@kita.example", password)
+            .status
+            .success()
+    );
+    let mut server = Server::start_with(
+        &database.url,
+        &[
+            ("MADOGUCHI_BOOTSTRAP__ENABLED", "false"),
+            (
+                "MADOGUCHI_BACKUP__DIR",
+                std::env::temp_dir()
+                    .join("madoguchi-test-backups")
+                    .to_str()
+                    .unwrap(),
+            ),
+            ("RUST_LOG", "warn"),
+        ],
+    );
+    server.wait_ready().await;
+    let base = server.address.clone();
+    let client = reqwest::Client::new();
+    let token = login(&base, "admin@kita.example", password)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |path: String, body: Value| {
+        let (client, token, base) = (client.clone(), token.clone(), base.clone());
+        async move {
+            client
+                .post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+        }
+    };
+    let venue: Value = post(
+        "/api/v1/venues".into(),
+        json!({"name": "北公民館", "default_capacity": 20}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let course: Value = post("/api/v1/courses".into(), json!({"title": "スマホ教室", "kind": "class", "default_fee_yen": 100, "default_length_minutes": 120}))
+        .await.unwrap().json().await.unwrap();
+    let session: Value = post(
+        "/api/v1/sessions".into(),
+        json!({"course_id": course["id"], "venue_id": venue["id"], "capacity": 50,
+               "date": chrono::Utc::now().date_naive() + chrono::Duration::days(5), "start_time": "14:00"}),
+    )
+    .await.unwrap().json().await.unwrap();
+    let s = session["id"].as_str().unwrap().to_owned();
+    let mut residents = Vec::new();
+    for i in 0..200 {
+        let r: Value = post(
+            "/api/v1/residents".into(),
+            json!({"family_name": "住民", "given_name": i.to_string(), "family_name_kana": "じゅうみん",
+                   "given_name_kana": "いち", "confirm_new_person": true}),
+        )
+        .await.unwrap().json().await.unwrap();
+        residents.push(r["id"].as_str().unwrap().to_owned());
+    }
+    // The burst, and SIGTERM while it runs.
+    let burst = residents.iter().map(|r| {
+        let booking = post(
+            format!("/api/v1/sessions/{s}/bookings"),
+            json!({"resident_id": r, "channel": "phone"}),
+        );
+        let r = r.clone();
+        async move {
+            match booking.await {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    (r, Some(status), body["id"].as_str().map(str::to_owned))
+                }
+                Err(_) => (r, None, None),
+            }
+        }
+    });
+    let pid = server.child.id() as i32;
+    let term = async {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    };
+    let (answers, ()) = tokio::join!(futures::future::join_all(burst), term);
+    let status = tokio::task::spawn_blocking(move || {
+        let waited = server.child.wait().unwrap();
+        (waited, server)
+    })
+    .await
+    .unwrap();
+    let (exit, server) = status;
+    assert!(exit.success(), "exit status {exit:?}: {}", server.text());
+    let answered: Vec<&(String, Option<u16>, Option<String>)> =
+        answers.iter().filter(|(_, s, _)| s.is_some()).collect();
+    for (_, status, _) in &answered {
+        assert_eq!(
+            *status,
+            Some(201),
+            "an accepted request is answered in full"
+        );
+    }
+    let refused = answers.len() - answered.len();
+    eprintln!("{} answered 201, {refused} not accepted", answered.len());
+    // What the database holds is exactly what was answered.
+    let pool =
+        madoguchi::db::connect_pool(&database.url, 1, Duration::from_secs(10), 10_000).unwrap();
+    let mut conn = pool.get().unwrap();
+    use diesel::prelude::*;
+    use madoguchi::db::schema::{bookings, sessions};
+    let stored: Vec<String> = bookings::table
+        .filter(bookings::session_id.eq(&s))
+        .select(bookings::id)
+        .load(&mut conn)
+        .unwrap();
+    let mut acknowledged: Vec<String> = answered
+        .iter()
+        .filter_map(|(_, _, id)| id.clone())
+        .collect();
+    let mut stored_sorted = stored.clone();
+    acknowledged.sort();
+    stored_sorted.sort();
+    assert_eq!(
+        stored_sorted, acknowledged,
+        "every stored booking was answered, and only those"
+    );
+    let (taken, waiting): (i32, i32) = sessions::table
+        .filter(sessions::id.eq(&s))
+        .select((sessions::seats_taken, sessions::waitlist_count))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(
+        i64::from(taken + waiting),
+        stored.len() as i64,
+        "counters match the rows"
+    );
 }
