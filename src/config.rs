@@ -48,6 +48,16 @@ pub struct Settings {
     pub calls: CallSettings,
     #[serde(default)]
     pub backup: BackupSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// `GET /metrics` (section `metrics`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// The bearer token the scraper sends; unset: no `/metrics` (404).
+    pub token: Option<String>,
 }
 
 /// Backups of the SQLite database (section `backup`); PostgreSQL uses
@@ -357,6 +367,7 @@ impl Default for Settings {
             },
             calls: CallSettings { max_tries: 3 },
             backup: BackupSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;

@@ -283,6 +283,7 @@ fn build_app(
         .map(|app| {
             app.app_data(document)
                 .route("/api/openapi.json", web::get().to(openapi_json))
+                .route("/metrics", web::get().to(crate::metrics::serve))
                 .service(
                     SwaggerUi::new("/api/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),

@@ -56,6 +56,12 @@ pub async fn request_span(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16();
+    crate::metrics::observe_request(
+        res.request().method().as_str(),
+        &route,
+        status,
+        started.elapsed(),
+    );
     span.in_scope(|| {
         tracing::info!(
             route = %route,

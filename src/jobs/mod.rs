@@ -73,6 +73,14 @@ pub fn spawn(pool: Pool, enabled: bool, jobs: Vec<Job>) {
                     run_once(&mut conn, &this, &holder)
                 })
                 .await;
+                crate::metrics::observe_job(
+                    job.name,
+                    match &run {
+                        Ok(Ok(Some(_))) => "ok",
+                        Ok(Ok(None)) => "skipped",
+                        _ => "failed",
+                    },
+                );
                 match run {
                     Ok(Ok(Some(done))) if done > 0 => {
                         tracing::info!(job = job.name, done, "job ran")

@@ -41,6 +41,7 @@ async fn every_answer_carries_a_request_id(db: Db) {
 }
 
 db_tests!(
+    metrics_answer_the_scraper_in_prometheus_format_and_name_no_one,
     liveness_answers_ok,
     readiness_answers_ok_while_the_database_answers,
     every_answer_carries_a_request_id,
@@ -257,4 +258,50 @@ async fn dead_connections_fail_once_and_leave_the_pool() {
         let res = app.get("/api/v1/staff?limit=50", &app.admin_token).await;
         assert_eq!(res.status(), 200);
     }
+}
+
+async fn metrics_answer_the_scraper_in_prometheus_format_and_name_no_one(db: Db) {
+    let app = crate::helpers::spawn_app_with(db, |s| {
+        s.metrics.token = Some("scrape-token-for-tests".into())
+    })
+    .await;
+    let s = app.session_ok(5, serde_json::json!({})).await;
+    let r = app.resident_ok("山田", "花子", "やまだ").await;
+    let booked = app.book_ok(&s, &r).await;
+    let anonymous = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_problem(anonymous, 401, "unauthorized").await;
+    let wrong = app.get("/metrics", "another-token").await;
+    assert_eq!(wrong.status(), 401);
+    let res = app.get("/metrics", "scrape-token-for-tests").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.unwrap();
+    for expected in [
+        "madoguchi_http_requests_total{method=\"POST\",route=\"/api/v1/sessions/{id}/bookings\",status=\"201\"}",
+        "madoguchi_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/sessions/{id}/bookings\",le=\"0.1\"}",
+        "madoguchi_created_total{what=\"booking\"}",
+        "madoguchi_pool_connections ",
+        "madoguchi_pool_idle_connections ",
+        "madoguchi_outbox_pending ",
+        "madoguchi_outbox_oldest_pending_seconds ",
+    ] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    for personal in [
+        "山田",
+        s.as_str(),
+        r.as_str(),
+        booked["reference"].as_str().unwrap(),
+        booked["id"].as_str().unwrap(),
+    ] {
+        assert!(!text.contains(personal), "{personal} in the metrics");
+    }
+    // Without a token configured there is no /metrics.
+    let plain = spawn_app(db).await;
+    assert_eq!(plain.get("/metrics", "anything").await.status(), 404);
 }
