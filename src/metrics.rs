@@ -20,8 +20,21 @@ use crate::db::schema::outbox_messages;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Requests waiting for a database connection right now.
+static WAITING: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Counts a wait for a pooled connection while `get` runs.
+pub fn waiting_for_connection<T>(get: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::Ordering::Relaxed;
+    WAITING.fetch_add(1, Relaxed);
+    let got = get();
+    WAITING.fetch_sub(1, Relaxed);
+    got
+}
+
 struct Metrics {
     registry: Registry,
+    pool_waiting: IntGauge,
     requests: IntCounterVec,
     latency: HistogramVec,
     job_runs: IntCounterVec,
@@ -59,6 +72,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("metric");
     let pool_connections = gauge("pool_connections", "Database connections open");
     let pool_idle = gauge("pool_idle_connections", "Database connections idle");
+    let pool_waiting = gauge("pool_waiting", "Requests waiting for a database connection");
     let outbox_pending = gauge("outbox_pending", "Mails waiting to be sent");
     let outbox_oldest = gauge(
         "outbox_oldest_pending_seconds",
@@ -71,6 +85,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Box::new(created.clone()),
         Box::new(pool_connections.clone()),
         Box::new(pool_idle.clone()),
+        Box::new(pool_waiting.clone()),
         Box::new(outbox_pending.clone()),
         Box::new(outbox_oldest.clone()),
     ] {
@@ -78,6 +93,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     }
     Metrics {
         registry,
+        pool_waiting,
         requests,
         latency,
         job_runs,
@@ -162,6 +178,8 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> AppResult<Ht
     let m = &*METRICS;
     m.pool_connections.set(i64::from(pool_state.connections));
     m.pool_idle.set(i64::from(pool_state.idle_connections));
+    m.pool_waiting
+        .set(WAITING.load(std::sync::atomic::Ordering::Relaxed));
     m.outbox_pending.set(pending);
     m.outbox_oldest.set(
         oldest

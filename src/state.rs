@@ -33,7 +33,8 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let work = web::block(move || {
-            let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
+            let mut conn = crate::metrics::waiting_for_connection(|| pool.get())
+                .map_err(AppError::PoolExhausted)?;
             f(&mut conn)
         });
         let deadline = self.settings.database.request_timeout_ms;

@@ -287,6 +287,7 @@ async fn metrics_answer_the_scraper_in_prometheus_format_and_name_no_one(db: Db)
         "madoguchi_created_total{what=\"booking\"}",
         "madoguchi_pool_connections ",
         "madoguchi_pool_idle_connections ",
+        "madoguchi_pool_waiting ",
         "madoguchi_outbox_pending ",
         "madoguchi_outbox_oldest_pending_seconds ",
     ] {
