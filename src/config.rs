@@ -57,7 +57,9 @@ pub struct Settings {
 #[serde(default)]
 pub struct MetricsSettings {
     /// The bearer token the scraper sends; unset: no `/metrics` (404).
-    pub token: Option<String>,
+    /// Redacted in `Debug`, like the other secrets.
+    #[serde(serialize_with = "expose_optional")]
+    pub token: Option<SecretString>,
 }
 
 /// Backups of the SQLite database (section `backup`); PostgreSQL uses

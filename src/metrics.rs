@@ -146,11 +146,13 @@ fn authorised(req: &HttpRequest, token: &str) -> bool {
 
 /// `GET /metrics`: 404 unless `metrics.token` is set, 401 without it.
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    use secrecy::ExposeSecret;
     let Some(token) = state
         .settings
         .metrics
         .token
-        .as_deref()
+        .as_ref()
+        .map(|t| t.expose_secret())
         .filter(|t| !t.is_empty())
     else {
         return Err(AppError::not_found("page"));
