@@ -83,14 +83,16 @@ pub fn leave_waitlist(conn: &mut DbConnection, session: SessionId) -> QueryResul
     .map(|_| ())
 }
 
-/// Moves the first waitlisted booking into a free seat, if there is both.
-pub fn promote_first(
+/// The first waitlisted booking, with a seat taken for it and its place
+/// left: `None` when nobody waits or no seat is free. The caller moves the
+/// booking on (promoted or offered).
+fn seat_first_waiting(
     conn: &mut DbConnection,
     session: SessionId,
 ) -> QueryResult<Option<BookingId>> {
     let first: Option<BookingId> = bookings::table
         .filter(bookings::session_id.eq(session))
-        .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Waitlisted))
+        .filter(bookings::status.eq(BookingStatus::Waitlisted))
         .order(bookings::waitlist_seq.asc())
         .select(bookings::id)
         .first(conn)
@@ -100,13 +102,24 @@ pub fn promote_first(
         return Ok(None);
     }
     leave_waitlist(conn, session)?;
+    Ok(Some(first))
+}
+
+/// Moves the first waitlisted booking into a free seat, if there is both.
+pub fn promote_first(
+    conn: &mut DbConnection,
+    session: SessionId,
+) -> QueryResult<Option<BookingId>> {
+    let Some(first) = seat_first_waiting(conn, session)? else {
+        return Ok(None);
+    };
     diesel::update(
         bookings::table
             .filter(bookings::id.eq(first))
-            .filter(bookings::status.eq(crate::bookings::types::BookingStatus::Waitlisted)),
+            .filter(bookings::status.eq(BookingStatus::Waitlisted)),
     )
     .set((
-        bookings::status.eq(crate::bookings::types::BookingStatus::Confirmed),
+        bookings::status.eq(BookingStatus::Confirmed),
         bookings::promoted_at.eq(now()),
         bookings::updated_at.eq(now()),
     ))
@@ -122,18 +135,9 @@ pub fn offer_first(
     session: SessionId,
     expires: NaiveDateTime,
 ) -> QueryResult<Option<BookingId>> {
-    let first: Option<BookingId> = bookings::table
-        .filter(bookings::session_id.eq(session))
-        .filter(bookings::status.eq(BookingStatus::Waitlisted))
-        .order(bookings::waitlist_seq.asc())
-        .select(bookings::id)
-        .first(conn)
-        .optional()?;
-    let Some(first) = first else { return Ok(None) };
-    if !take_seat(conn, session)? {
+    let Some(first) = seat_first_waiting(conn, session)? else {
         return Ok(None);
-    }
-    leave_waitlist(conn, session)?;
+    };
     diesel::update(
         bookings::table
             .filter(bookings::id.eq(first))

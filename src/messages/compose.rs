@@ -210,17 +210,9 @@ fn call(
     Ok(())
 }
 
-/// Tells the resident about a booking event: a mail, a call, or nothing.
-pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()> {
-    let who = resident(conn, note.organisation, note.resident)?;
-    let route = route(&who, note.kind);
-    if matches!(route, Route::Nothing) {
-        return Ok(());
-    }
-    let (mut f, tz) = organisation_facts(conn, note.organisation)?;
-    let venue = session_facts(conn, note.organisation, note.session, &tz, &mut f)?;
+/// What a booking letter says about the booking itself.
+fn fill_booking(f: &mut Facts, note: &BookingNote<'_>) {
     f.kind = note.kind.as_str().to_owned();
-    f.resident = who.display_name();
     f.reference = letters::spaced(note.reference);
     f.reading = letters::reading(note.reference);
     f.fee = note.fee_due;
@@ -230,6 +222,19 @@ pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()>
         _ => String::new(),
     };
     f.position = note.waitlist_position.unwrap_or(0);
+}
+
+/// Tells the resident about a booking event: a mail, a call, or nothing.
+pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()> {
+    let who = resident(conn, note.organisation, note.resident)?;
+    let route = route(&who, note.kind);
+    if matches!(route, Route::Nothing) {
+        return Ok(());
+    }
+    let (mut f, tz) = organisation_facts(conn, note.organisation)?;
+    let venue = session_facts(conn, note.organisation, note.session, &tz, &mut f)?;
+    f.resident = who.display_name();
+    fill_booking(&mut f, note);
     if let Some(until) = note.offer_until {
         f.offer_until = letters::at(until.and_utc(), &tz);
     }
@@ -293,16 +298,7 @@ impl BookingLetter {
     /// Writes the mail for the booking as it now stands.
     pub fn send(self, conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()> {
         let mut f = self.facts;
-        f.kind = note.kind.as_str().to_owned();
-        f.reference = letters::spaced(note.reference);
-        f.reading = letters::reading(note.reference);
-        f.fee = note.fee_due;
-        f.loaner = match note.loaner {
-            "reserved" | "out" => "reserved".into(),
-            "waitlisted" => "waiting".into(),
-            _ => String::new(),
-        };
-        f.position = note.waitlist_position.unwrap_or(0);
+        fill_booking(&mut f, note);
         mail(
             conn,
             note.organisation,
