@@ -190,15 +190,9 @@ pub fn decline(
     turnaround_minutes: i64,
 ) -> AppResult<(BookingRow, Freed)> {
     let (booking, session) = offered(conn, actor.organisation, id)?;
-    give_up(conn, actor, &booking, &session, reason, turnaround_minutes).map(|freed| {
-        (
-            queries::find_any(conn, id)
-                .ok()
-                .flatten()
-                .unwrap_or(booking),
-            freed,
-        )
-    })
+    let freed = give_up(conn, actor, &booking, &session, reason, turnaround_minutes)?;
+    let row = queries::find_any(conn, id)?.ok_or_else(|| AppError::not_found("booking"))?;
+    Ok((row, freed))
 }
 
 /// Cancels an offered booking and passes its seat on.
