@@ -78,8 +78,15 @@ pub enum AdminCommand {
     },
 }
 
-pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
+pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Serve) {
+        // A command that exits soon opens connections only when it needs
+        // them, never in the background: a pool thread still connecting
+        // when the process exits makes libpq's TLS clean-up crash.
+        settings.database.pool_min_idle = 0;
+    }
+    match command {
         Command::Serve => {
             telemetry::init(&settings.log);
             let app = Application::build(settings).await?;

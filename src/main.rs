@@ -6,7 +6,17 @@ use madoguchi::config::{Settings, config_dir};
 
 fn main() -> ExitCode {
     madoguchi::startup::tune_allocator();
-    actix_web::rt::System::new().block_on(run())
+    let code = actix_web::rt::System::new().block_on(run());
+    // Leave without the C library's exit handlers: a pool thread may still
+    // be opening a PostgreSQL connection, and libpq's TLS clean-up running
+    // under it crashes the process at exit (seen as a segfault after a
+    // successful `migrate` one run in six). Everything that matters is
+    // committed or written by now; flush what was printed.
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; nothing runs after it.
+    unsafe { libc::_exit(if code == ExitCode::SUCCESS { 0 } else { 1 }) }
 }
 
 async fn run() -> ExitCode {

@@ -221,8 +221,12 @@ pub fn connect_pool(
 ) -> anyhow::Result<Pool> {
     let manager = ConnectionManager::new(url, busy_timeout_ms);
     prepare_sqlite_dir(&manager)?;
+    // No idle minimum: connections are opened when asked for, never in the
+    // background — a short-lived command must not exit while a pool thread
+    // is still connecting (libpq's TLS clean-up at exit then crashes).
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
+        .min_idle(Some(0))
         .connection_timeout(acquire_timeout)
         .build(manager)?;
     Ok(pool)
