@@ -102,9 +102,16 @@ pub fn load(
         first_timers_first: draw.first_timers_first,
         no_shows_last: draw.no_shows_last,
     };
+    // Every booking of the session with its resident, in one query.
+    let mut of_session: std::collections::HashMap<BookingId, _> = queries::of_session(conn, id)?
+        .into_iter()
+        .map(|(b, r)| (b.id, (b, r)))
+        .collect();
     let mut out = Vec::with_capacity(entries.len());
     for e in &entries {
-        let (booking, resident) = queries::with_resident(conn, e.booking_id)?;
+        let (booking, resident) = of_session
+            .remove(&e.booking_id)
+            .ok_or_else(|| AppError::not_found("booking"))?;
         let group = lottery::group(
             &lottery::Applicant {
                 booking: e.booking_id.to_string(),
