@@ -24,9 +24,15 @@ use crate::{
     reports, residents, schedule, staff, telemetry, tickets, venues,
 };
 
+/// How long a stopping server waits for requests in flight, and then for a
+/// running job.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct Application {
     port: u16,
     server: Server,
+    /// The background jobs, stopped after the server (see `run_until_stopped`).
+    jobs: crate::jobs::Running,
     /// SQLite: held while the server runs, so a restore refuses.
     _server_lock: Option<crate::backup::ServerLock>,
 }
@@ -59,13 +65,14 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_secs(3)).await;
             trim_allocator();
         });
-        crate::jobs::spawn(pool.clone(), settings.jobs.enabled, jobs(&settings)?);
+        let jobs = crate::jobs::spawn(pool.clone(), settings.jobs.enabled, jobs(&settings)?);
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, pool, settings)?;
         Ok(Application {
             port,
             server,
+            jobs,
             _server_lock: server_lock,
         })
     }
@@ -74,8 +81,14 @@ impl Application {
         self.port
     }
 
+    /// Serves until SIGTERM or SIGINT: then the listener closes, requests in
+    /// flight are answered (up to `SHUTDOWN_GRACE`), and a job that is
+    /// running finishes within the same grace or gives up its lease.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let stopped = self.jobs.stop(SHUTDOWN_GRACE).await;
+        tracing::info!(jobs = ?stopped, "madoguchi stopped");
+        served
     }
 }
 
@@ -239,7 +252,7 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         build_app(state.clone(), routes.clone(), body_limit, document.clone()).into_app()
     })
     .listen(listener)?
-    .shutdown_timeout(10);
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
     if workers > 0 {
         server = server.workers(workers);
     }

@@ -65,3 +65,15 @@ pub fn release(conn: &mut DbConnection, name: &str, holder: &str) -> QueryResult
     .execute(conn)
     .map(|_| ())
 }
+
+/// Gives up every lease this holder has (a shutdown whose job did not finish
+/// in time): the number given up.
+pub fn release_all(conn: &mut DbConnection, holder: &str) -> QueryResult<usize> {
+    diesel::update(
+        job_leases::table
+            .filter(job_leases::holder.eq(holder))
+            .filter(job_leases::lease_until.is_not_null()),
+    )
+    .set(job_leases::lease_until.eq(None::<NaiveDateTime>))
+    .execute(conn)
+}

@@ -50,24 +50,83 @@ pub fn run_once(
     result.map(Some)
 }
 
-/// Starts one loop per job (each at its own interval), until the process
-/// ends. Nothing starts when `jobs.enabled` is off.
-pub fn spawn(pool: Pool, enabled: bool, jobs: Vec<Job>) {
-    if !enabled {
-        return;
+/// The job loops of this instance, so that a shutdown can stop them.
+pub struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+    pool: Pool,
+    holder: String,
+}
+
+/// How a shutdown left the jobs.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// No job was running, or every running one finished (and released its
+    /// lease) within the grace period.
+    Finished,
+    /// A job still ran when the grace period ended: this instance gave up
+    /// its leases so another instance can take the work at once instead of
+    /// waiting for them to run out. What the job had not committed is rolled
+    /// back with its connection.
+    GaveUp,
+}
+
+impl Running {
+    /// Starts no new run, waits up to `grace` for a running job to finish,
+    /// and otherwise gives up this instance's leases.
+    pub async fn stop(self, grace: Duration) -> Stopped {
+        let _ = self.stop.send(true);
+        let all = async {
+            for running in self.loops {
+                let _ = running.await;
+            }
+        };
+        if tokio::time::timeout(grace, all).await.is_ok() {
+            return Stopped::Finished;
+        }
+        let (pool, holder) = (self.pool, self.holder);
+        let released = tokio::task::spawn_blocking(move || -> Result<usize, AppError> {
+            let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
+            Ok(lease::release_all(&mut conn, &holder)?)
+        })
+        .await;
+        match released {
+            Ok(Ok(n)) => {
+                tracing::warn!(leases = n, "a job was still running: its lease is given up")
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "a job was still running and its lease could not be given up: it runs out by itself")
+            }
+            Err(e) => tracing::error!(error = %e, "giving up the leases panicked"),
+        }
+        Stopped::GaveUp
     }
+}
+
+/// Starts one loop per job (each at its own interval) until `Running::stop`.
+/// Nothing starts when `jobs.enabled` is off.
+pub fn spawn(pool: Pool, enabled: bool, jobs: Vec<Job>) -> Running {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let holder = uuid::Uuid::new_v4().to_string();
+    let mut loops = Vec::new();
     for job in jobs {
-        if job.every.is_zero() {
+        if !enabled || job.every.is_zero() {
             continue;
         }
         let (pool, holder) = (pool.clone(), holder.clone());
+        let mut stopped = stopped.clone();
         let job = std::sync::Arc::new(job);
-        tokio::spawn(async move {
+        loops.push(tokio::spawn(async move {
             let mut ticker = tokio::time::interval(job.every);
             loop {
-                ticker.tick().await;
+                tokio::select! {
+                    biased;
+                    _ = stopped.wait_for(|stop| *stop) => break,
+                    _ = ticker.tick() => {}
+                }
                 let (pool, holder, this) = (pool.clone(), holder.clone(), job.clone());
+                // Once started, a run is not cancelled: the shutdown waits
+                // for it (or gives up its lease).
                 let run = tokio::task::spawn_blocking(move || {
                     let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
                     run_once(&mut conn, &this, &holder)
@@ -93,7 +152,13 @@ pub fn spawn(pool: Pool, enabled: bool, jobs: Vec<Job>) {
                     Err(e) => tracing::error!(job = job.name, error = %e, "job panicked"),
                 }
             }
-        });
+        }));
+    }
+    Running {
+        stop,
+        loops,
+        pool,
+        holder,
     }
 }
 

@@ -422,6 +422,57 @@ fn check_says_what_is_wrong_one_line_each() {
     assert!(!said.contains("problem:"), "{said}");
 }
 
+/// libpq and OpenSSL are compiled into the binary (issue 18): it runs on a
+/// machine without the system's libpq5 or libssl.
+#[test]
+fn the_binary_brings_its_own_libpq_and_tls() {
+    let out = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_madoguchi"))
+        .output()
+        .expect("ldd");
+    let linked = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{linked}");
+    assert!(linked.contains("libc.so"), "ldd read the binary: {linked}");
+    for system in ["libpq", "libssl", "libcrypto"] {
+        assert!(
+            !linked.contains(system),
+            "{system} is linked from the system: {linked}"
+        );
+    }
+}
+
+/// The bundled libpq still speaks TLS: a managed PostgreSQL that requires
+/// it (`sslmode=require`) is reachable, and the connection is encrypted.
+#[test]
+fn postgres_connections_can_require_tls() {
+    if crate::helpers::postgres_skipped() {
+        return;
+    }
+    use diesel::prelude::*;
+    let database = TestDatabase::create(Db::Postgres);
+    let url = format!("{}?sslmode=require", database.url);
+    let mut conn = diesel::PgConnection::establish(&url).expect("a TLS connection");
+    #[derive(diesel::QueryableByName)]
+    struct Ssl {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ssl: bool,
+    }
+    let row: Ssl = diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(row.ssl, "the connection is encrypted");
+    drop(conn);
+    let backups = tempfile::tempdir().unwrap();
+    let out = madoguchi(&url)
+        .arg("check")
+        .env("MADOGUCHI_BACKUP__DIR", backups.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("ok: database: connected"), "{said}");
+}
+
 /// SIGTERM in the middle of a burst of bookings: the server stops
 /// accepting, answers what it accepted, and exits 0; every booking in the
 /// database was answered 201, and no refused or cut request left one.

@@ -18,6 +18,7 @@ mod health;
 mod inputs;
 mod instances;
 mod isolation;
+mod jobs;
 mod loaners;
 mod lottery;
 mod mail;
