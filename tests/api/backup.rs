@@ -39,20 +39,28 @@ async fn a_backup_during_a_burst_holds_every_booking_acknowledged_before_it() {
     let copy = dir.path().join("during.db");
 
     let t0 = Instant::now();
+    // The backup starts once 20 bookings are acknowledged (not after a fixed
+    // time: on a busy machine the first answers can take longer).
+    let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let requests = people.iter().map(|r| {
         let app = &app;
         let s = s.clone();
+        let acked_so_far = acked_so_far.clone();
         async move {
             let res = app.book(&s, r).await;
             let acked = Instant::now();
+            acked_so_far.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let ok = res.status() == 201;
             let body: serde_json::Value = res.json().await.unwrap();
             (ok, body["id"].as_str().map(str::to_owned), acked)
         }
     });
     let (db_for_backup, copy_for_backup) = (db.clone(), copy.clone());
+    let acked_for_backup = acked_so_far.clone();
     let taking = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        while acked_for_backup.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let started = Instant::now();
         tokio::task::spawn_blocking(move || backup::backup_to(&db_for_backup, &copy_for_backup))
             .await
