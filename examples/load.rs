@@ -7,7 +7,13 @@
 //! cargo run --release --example load -- sqlite
 //! cargo run --release --example load -- postgres            # postgres://postgres@127.0.0.1:5432
 //! cargo run --release --example load -- postgres 16 10 1000 # clients, seconds, burst size
+//! cargo build --release && cargo run --release --example load -- postgres 16 10 1000 --wrk
 //! ```
+//!
+//! With `--wrk` the server is the release binary in its own process (its
+//! memory is its own), the sustained loads and the availability list come
+//! from `wrk` (2 threads, as in the issue; `apt-get install wrk`), and the
+//! burst from this process.
 //!
 //! PostgreSQL: a scratch database `madoguchi_load_<random>` is created on
 //! the server of `MADOGUCHI_TEST_PG_URL` (default as above) and dropped at
@@ -34,15 +40,20 @@ struct Args {
     clients: usize,
     seconds: u64,
     burst: usize,
+    /// The server binary as its own process, loaded by `wrk`.
+    wrk: bool,
 }
 
 fn args() -> Args {
-    let a: Vec<String> = std::env::args().skip(1).collect();
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let wrk = all.iter().any(|a| a == "--wrk");
+    let a: Vec<String> = all.into_iter().filter(|a| a != "--wrk").collect();
     Args {
         db: a.first().cloned().unwrap_or_else(|| "sqlite".into()),
         clients: a.get(1).and_then(|v| v.parse().ok()).unwrap_or(16),
         seconds: a.get(2).and_then(|v| v.parse().ok()).unwrap_or(10),
         burst: a.get(3).and_then(|v| v.parse().ok()).unwrap_or(1000),
+        wrk,
     }
 }
 
@@ -157,9 +168,194 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// This process's resident memory (server and load clients together), MB.
-fn rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The server under load: in this process, or the release binary as its
+/// own process (`--wrk`), so that its memory is its own.
+enum Server {
+    InProcess {
+        port: u16,
+    },
+    Child {
+        port: u16,
+        child: std::process::Child,
+    },
+}
+
+impl Server {
+    fn child(settings: &Settings) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let binary = std::env::var("MADOGUCHI_BIN").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/madoguchi").into()
+        });
+        let child = std::process::Command::new(&binary)
+            .arg("serve")
+            .env("DATABASE_URL", &settings.database.url)
+            .env("MADOGUCHI_BIND", format!("127.0.0.1:{port}"))
+            .env("MADOGUCHI_BOOTSTRAP__ENABLED", "false")
+            .env("MADOGUCHI_JOBS__ENABLED", "false")
+            .env("MADOGUCHI_MAIL__FILE_DIR", &settings.mail.file_dir)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{binary}: {e} (cargo build --release first)"));
+        Server::Child { port, child }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Server::InProcess { port } | Server::Child { port, .. } => *port,
+        }
+    }
+
+    fn whose(&self) -> &'static str {
+        match self {
+            Server::InProcess { .. } => "server and clients in one process",
+            Server::Child { .. } => "the server process alone",
+        }
+    }
+
+    fn rss_mb(&self) -> u64 {
+        match self {
+            Server::InProcess { .. } => rss_mb_of("self"),
+            Server::Child { child, .. } => rss_mb_of(&child.id().to_string()),
+        }
+    }
+
+    async fn wait_ready(&self, base: &str) {
+        for _ in 0..300 {
+            if let Ok(r) = reqwest::get(format!("{base}/health/ready")).await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    fn stop(self) {
+        if let Server::Child { mut child, .. } = self {
+            // SAFETY: kill only sends a signal to our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs wrk (2 threads) with these arguments; its output.
+fn wrk(args: &[&str]) -> String {
+    let out = std::process::Command::new("wrk")
+        .args(["-t2", "--latency"])
+        .args(args)
+        .output()
+        .expect("wrk (apt-get install wrk)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn print_wrk(out: &str) {
+    for line in out.lines() {
+        let t = line.trim();
+        if t.starts_with("Requests/sec")
+            || t.starts_with("50%")
+            || t.starts_with("99%")
+            || t.starts_with("Non-2xx")
+            || t.starts_with("Socket errors")
+            || t.contains("requests in")
+        {
+            println!("  wrk: {t}");
+        }
+    }
+}
+
+/// `clients` wrk connections post bookings of distinct residents into
+/// `sessions` (round robin) for the set seconds; bookings/s counted from
+/// the database.
+#[allow(clippy::too_many_arguments)]
+fn run_wrk(
+    api: &Api,
+    pool: &madoguchi::db::Pool,
+    name: &str,
+    sessions: &[String],
+    residents: &[String],
+    next: &AtomicUsize,
+    a: &Args,
+    dir: &std::path::Path,
+) {
+    let share = 2000 * a.seconds as usize;
+    let first = next.fetch_add(share, Ordering::Relaxed);
+    let mine = &residents[first..first + share];
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let script = format!(
+        r#"local token = "{token}"
+local sessions = {{{sessions}}}
+local residents = {{{residents}}}
+local counter = 0
+function setup(thread)
+  thread:set("first", counter)
+  counter = counter + 1
+end
+function init(args)
+  k = first
+  stride = tonumber(args[1])
+  headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}}
+end
+function request()
+  local r = residents[k + 1]
+  local s = sessions[(k % #sessions) + 1]
+  k = k + stride
+  if r == nil then return wrk.format("GET", "/health/live") end
+  return wrk.format("POST", "/api/v1/sessions/" .. s .. "/bookings", headers,
+    '{{"resident_id":"' .. r .. '","channel":"phone"}}')
+end
+"#,
+        token = api.token,
+        sessions = list(sessions),
+        residents = list(mine),
+    );
+    let path = dir.join("book.lua");
+    std::fs::write(&path, script).unwrap();
+    let before = bookings_in(pool, sessions);
+    let t0 = Instant::now();
+    let out = wrk(&[
+        &format!("-c{}", a.clients),
+        &format!("-d{}s", a.seconds),
+        "-s",
+        path.to_str().unwrap(),
+        &api.base,
+        "--",
+        "2",
+    ]);
+    let elapsed = t0.elapsed();
+    let made = bookings_in(pool, sessions) - before;
+    println!(
+        "{name}: {made} bookings in {:.1} s = {:.0} bookings/s (counted in the database)",
+        elapsed.as_secs_f64(),
+        made as f64 / elapsed.as_secs_f64()
+    );
+    print_wrk(&out);
+    assert!(made < share as i64, "the residents ran out: give more");
+}
+
+fn bookings_in(pool: &madoguchi::db::Pool, sessions: &[String]) -> i64 {
+    use madoguchi::db::schema::bookings;
+    let mut conn = pool.get().unwrap();
+    bookings::table
+        .filter(bookings::session_id.eq_any(sessions))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+/// A process's resident memory, MB (`self`: server and load clients).
+fn rss_mb_of(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -304,15 +500,23 @@ async fn load() {
     let expected = 2000 * a.seconds as usize * 2 + a.burst + 100;
     println!("setting up {expected} residents on {} …", a.db);
     let (_, residents) = seed(&pool, expected);
-    let app = madoguchi::startup::Application::build(settings)
-        .await
-        .expect("app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let server = if a.wrk {
+        Server::child(&settings)
+    } else {
+        let app = madoguchi::startup::Application::build(settings.clone())
+            .await
+            .expect("app");
+        let port = app.port();
+        tokio::spawn(app.run_until_stopped());
+        Server::InProcess { port }
+    };
+    let base = format!("http://127.0.0.1:{}", server.port());
+    server.wait_ready(&base).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     println!(
-        "resident memory before the loads (server and clients): {} MB",
-        rss_mb()
+        "resident memory before the loads ({}): {} MB",
+        server.whose(),
+        server.rss_mb()
     );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.clients * 2)
@@ -353,16 +557,29 @@ async fn load() {
 
     // 1. One hot session (room for everyone: every booking takes a seat).
     let hot = vec![api.session(10_000, &course, &venue, 3).await];
-    let o = sustained(
-        api.clone(),
-        residents.clone(),
-        next.clone(),
-        Arc::new(hot.clone()),
-        a.clients,
-        a.seconds,
-    )
-    .await;
-    report("one hot session", o);
+    if a.wrk {
+        run_wrk(
+            &api,
+            &pool,
+            "one hot session",
+            &hot,
+            &residents,
+            &next,
+            &a,
+            dir.path(),
+        );
+    } else {
+        let o = sustained(
+            api.clone(),
+            residents.clone(),
+            next.clone(),
+            Arc::new(hot.clone()),
+            a.clients,
+            a.seconds,
+        )
+        .await;
+        report("one hot session", o);
+    }
     println!("  invariant: {:?}", check(&pool, &hot));
 
     // 2. Spread over 100 sessions.
@@ -370,16 +587,29 @@ async fn load() {
     for i in 0..100 {
         spread.push(api.session(10_000, &course, &venue, 4 + i % 30).await);
     }
-    let o = sustained(
-        api.clone(),
-        residents.clone(),
-        next.clone(),
-        Arc::new(spread.clone()),
-        a.clients,
-        a.seconds,
-    )
-    .await;
-    report("spread over 100 sessions", o);
+    if a.wrk {
+        run_wrk(
+            &api,
+            &pool,
+            "spread over 100 sessions",
+            &spread,
+            &residents,
+            &next,
+            &a,
+            dir.path(),
+        );
+    } else {
+        let o = sustained(
+            api.clone(),
+            residents.clone(),
+            next.clone(),
+            Arc::new(spread.clone()),
+            a.clients,
+            a.seconds,
+        )
+        .await;
+        report("spread over 100 sessions", o);
+    }
     println!("  invariant: {:?}", check(&pool, &spread));
 
     // 3. `burst` simultaneous attempts on a 20-seat session.
@@ -432,10 +662,32 @@ async fn load() {
         "  answers: {confirmed} confirmed, {waitlisted} waitlisted; invariant: {:?}",
         check(&pool, &[burst])
     );
+    if a.wrk {
+        // The availability list, 50 per page.
+        let out = wrk(&[
+            &format!("-c{}", a.clients),
+            &format!("-d{}s", a.seconds),
+            "-H",
+            &format!("Authorization: Bearer {}", api.token),
+            &format!("{}/api/v1/sessions?limit=50", api.base),
+        ]);
+        println!("availability list (GET /api/v1/sessions?limit=50):");
+        print_wrk(&out);
+    }
     println!(
-        "resident memory after the loads (server and clients): {} MB",
-        rss_mb()
+        "resident memory after the loads ({}): {} MB",
+        server.whose(),
+        server.rss_mb()
     );
+    // At rest: what the server keeps once the load is over (it hands freed
+    // memory back every 30 s).
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    println!(
+        "resident memory 35 s after the loads ({}): {} MB",
+        server.whose(),
+        server.rss_mb()
+    );
+    server.stop();
 
     if let Some(name) = drop_db {
         drop(pool);

@@ -5,6 +5,7 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::types::{BookingFilter, BookingRow, BookingStatus, ResidentRef};
+use crate::courses::types::CourseRow;
 use crate::db::schema::{bookings, residents, sessions};
 use crate::db::{BookingId, DbConnection, OrganisationId, ResidentId, SessionId};
 use crate::residents::types::ResidentRow;
@@ -622,4 +623,29 @@ pub fn no_shows_since(
         .order(sessions::starts_at.asc())
         .select(sessions::starts_at)
         .load(conn)
+}
+
+/// A session with its course, in one statement: a booking needs both (the
+/// course's eligibility rule) and every statement before the seat costs
+/// each booking of a busy machine a round trip.
+pub fn session_with_course(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: SessionId,
+) -> QueryResult<Option<(crate::schedule::types::SessionRow, Option<CourseRow>)>> {
+    use crate::db::schema::courses;
+    sessions::table
+        .left_join(
+            courses::table.on(courses::id
+                .eq(sessions::course_id)
+                .and(courses::organisation_id.eq(sessions::organisation_id))),
+        )
+        .filter(sessions::organisation_id.eq(organisation))
+        .filter(sessions::id.eq(id))
+        .select((
+            crate::schedule::types::SessionRow::as_select(),
+            Option::<CourseRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()
 }

@@ -253,9 +253,19 @@ pub(crate) fn check_eligibility(
     if override_reason.is_some() {
         return Ok(());
     }
-    let Some(course) =
-        crate::courses::queries::find(conn, session.organisation_id, session.course_id)?
-    else {
+    let course = crate::courses::queries::find(conn, session.organisation_id, session.course_id)?;
+    check_rule(conn, session, course.as_ref(), resident, override_reason)
+}
+
+/// `check_eligibility` with the session's course already read.
+fn check_rule(
+    conn: &mut DbConnection,
+    session: &SessionRow,
+    course: Option<&crate::courses::types::CourseRow>,
+    resident: &ResidentRow,
+    override_reason: Option<&str>,
+) -> AppResult<()> {
+    let Some(course) = course.filter(|_| override_reason.is_none()) else {
         return Ok(());
     };
     let rule = course.eligibility();
@@ -342,7 +352,8 @@ pub fn book(
     req: &NewBooking,
     turnaround_minutes: i64,
 ) -> AppResult<Booked> {
-    let session = session_of(conn, caller.organisation_id, session_id)?;
+    let (session, course) = queries::session_with_course(conn, caller.organisation_id, session_id)?
+        .ok_or_else(|| AppError::not_found("session"))?;
     bookable(&session)?;
     let resident = resident_for(conn, caller.organisation_id, req.resident_id)?;
     let notes = optional_text(req.notes.as_deref(), 1000)
@@ -374,7 +385,13 @@ pub fn book(
     // One active booking per resident and session: the partial unique index
     // refuses the insert below (409 `already_booked`, the transaction rolls
     // back), so no read is spent on it here.
-    check_eligibility(conn, &session, &resident, eligibility_override.as_deref())?;
+    check_rule(
+        conn,
+        &session,
+        course.as_ref(),
+        &resident,
+        eligibility_override.as_deref(),
+    )?;
     let reference = new_reference(conn, session.organisation_id)?;
     let letter =
         compose::BookingLetter::prepare(conn, session.organisation_id, session.id, &resident)?;
