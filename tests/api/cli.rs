@@ -344,7 +344,14 @@ async fn the_first_start_prints_a_one_time_admin_and_logs_no_secrets(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The log lines arrive through a pipe: wait (up to 10 s) for the last
+    // request's line, the staff search, not for a fixed time.
+    for _ in 0..100 {
+        if server.text().contains("/api/v1/staff") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let text = server.text();
     assert!(
         text.contains("request completed"),

@@ -32,7 +32,7 @@ fn slow_job(
 }
 
 async fn wait_until(flag: &AtomicBool) {
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if flag.load(Ordering::SeqCst) {
             return;
         }
@@ -61,7 +61,9 @@ async fn a_stopping_instance_lets_its_running_job_finish_and_starts_no_other(db:
         true,
         vec![slow_job(
             "test_finishing",
-            Duration::from_millis(800),
+            // Long enough that the checks below see it still running even on
+            // a busy machine; well inside the grace.
+            Duration::from_secs(3),
             started.clone(),
             finished.clone(),
         )],
@@ -96,7 +98,7 @@ async fn a_job_that_outlasts_the_grace_gives_up_its_lease(db: Db) {
         true,
         vec![slow_job(
             "test_outlasting",
-            Duration::from_secs(4),
+            Duration::from_secs(8),
             started.clone(),
             finished.clone(),
         )],
