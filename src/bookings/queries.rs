@@ -649,3 +649,34 @@ pub fn session_with_course(
         .first(conn)
         .optional()
 }
+
+/// A resident with the start instants of the sessions they did not come to
+/// since `since` (oldest first), in one statement: a booking reads both.
+pub fn resident_with_no_shows(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    id: ResidentId,
+    since: NaiveDateTime,
+) -> QueryResult<Option<(ResidentRow, Vec<NaiveDateTime>)>> {
+    let rows: Vec<(ResidentRow, Option<NaiveDateTime>)> = residents::table
+        .left_join(
+            bookings::table.on(bookings::resident_id
+                .eq(residents::id)
+                .and(bookings::attendance.eq("no_show"))),
+        )
+        .left_join(
+            sessions::table.on(sessions::id
+                .eq(bookings::session_id)
+                .and(sessions::starts_at.ge(since))),
+        )
+        .filter(residents::organisation_id.eq(organisation))
+        .filter(residents::id.eq(id))
+        .select((ResidentRow::as_select(), sessions::starts_at.nullable()))
+        .load(conn)?;
+    let mut missed: Vec<NaiveDateTime> = rows.iter().filter_map(|(_, at)| *at).collect();
+    missed.sort();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(resident, _)| (resident, missed)))
+}

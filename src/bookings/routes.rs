@@ -108,34 +108,26 @@ async fn create_booking(
 ) -> AppResult<HttpResponse> {
     caller.require(WRITERS)?;
     let turnaround = state.settings.loaners.turnaround_minutes;
-    let (warn_count, warn_months) = (
-        state.settings.attendance.no_show_warning_count,
-        state.settings.attendance.no_show_months,
-    );
+    let no_shows = service::NoShowRule {
+        count: state.settings.attendance.no_show_warning_count,
+        months: state.settings.attendance.no_show_months,
+    };
     let session = SessionId(id.into_inner());
     let request = body.0;
     let org = caller.organisation_id;
     idempotent
         .with_body(&request)?
         .run(&state, org, move |conn| {
-            // Read before the seat is taken (the session row is locked
-            // from the seat to the commit); the answer is built from what
-            // the booking wrote, without reading it back.
-            let warning = service::no_show_warning(
-                conn,
-                org,
-                ResidentId(request.resident_id),
-                warn_count,
-                warn_months,
-            )?;
-            let booked = service::book(conn, &caller, session, &request, turnaround)?;
+            // The answer is built from what the booking read and wrote,
+            // without reading it back.
+            let booked = service::book(conn, &caller, session, &request, turnaround, no_shows)?;
             let mut answer = Booking::new(
                 booked.row,
                 queries::resident_ref(&booked.resident),
                 booked.position,
                 booked.loaner,
             );
-            answer.warnings.extend(warning);
+            answer.warnings.extend(booked.warning);
             Answer::new(StatusCode::CREATED, &answer)
         })
         .await

@@ -68,6 +68,10 @@ pub(crate) fn resident_for(
 ) -> AppResult<ResidentRow> {
     let resident = residents::find(conn, organisation, ResidentId(id))?
         .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
+    bookable_resident(resident)
+}
+
+fn bookable_resident(resident: ResidentRow) -> AppResult<ResidentRow> {
     if let Some(survivor) = &resident.merged_into {
         return Err(AppError::invalid_field(
             "resident_id",
@@ -335,6 +339,8 @@ pub struct Booked {
     pub position: Option<i64>,
     pub resident: ResidentRow,
     pub loaner: String,
+    /// The resident's recent no-shows, when there are enough to mention.
+    pub warning: Option<super::types::BookingWarning>,
 }
 
 /// Books a seat, a waitlist place when the session is full, or an
@@ -351,11 +357,20 @@ pub fn book(
     session_id: SessionId,
     req: &NewBooking,
     turnaround_minutes: i64,
+    no_shows: NoShowRule,
 ) -> AppResult<Booked> {
     let (session, course) = queries::session_with_course(conn, caller.organisation_id, session_id)?
         .ok_or_else(|| AppError::not_found("session"))?;
     bookable(&session)?;
-    let resident = resident_for(conn, caller.organisation_id, req.resident_id)?;
+    let (resident, missed) = queries::resident_with_no_shows(
+        conn,
+        caller.organisation_id,
+        ResidentId(req.resident_id),
+        no_shows.since(),
+    )?
+    .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
+    let resident = bookable_resident(resident)?;
+    let warning = no_shows.warning(conn, caller.organisation_id, &missed)?;
     let notes = optional_text(req.notes.as_deref(), 1000)
         .map_err(|m| AppError::invalid_field("notes", m))?;
     let override_reason = reason(
@@ -515,6 +530,7 @@ pub fn book(
         position,
         resident,
         loaner,
+        warning,
     })
 }
 
@@ -893,30 +909,56 @@ pub fn no_show_warning(
     count: i64,
     months: u32,
 ) -> AppResult<Option<super::types::BookingWarning>> {
-    let since = Utc::now()
-        .naive_utc()
-        .checked_sub_months(chrono::Months::new(months))
-        .unwrap_or_default();
-    let missed = queries::no_shows_since(conn, resident, since)?;
-    if count <= 0 || (missed.len() as i64) < count {
-        return Ok(None);
+    let rule = NoShowRule { count, months };
+    let missed = queries::no_shows_since(conn, resident, rule.since())?;
+    rule.warning(conn, organisation, &missed)
+}
+
+/// When a resident's recent no-shows are worth a warning at booking
+/// (`attendance.no_show_warning_count` in `attendance.no_show_months`).
+#[derive(Debug, Clone, Copy)]
+pub struct NoShowRule {
+    pub count: i64,
+    pub months: u32,
+}
+
+impl NoShowRule {
+    pub fn since(&self) -> chrono::NaiveDateTime {
+        Utc::now()
+            .naive_utc()
+            .checked_sub_months(chrono::Months::new(self.months))
+            .unwrap_or_default()
     }
-    let tz = crate::calendar::timezone(conn, organisation)?;
-    let dates: Vec<chrono::NaiveDate> = missed
-        .iter()
-        .map(|t| t.and_utc().with_timezone(&tz).date_naive())
-        .collect();
-    Ok(Some(super::types::BookingWarning {
-        code: "recent_no_shows".into(),
-        message: format!(
-            "{} no-show(s) in the last {months} months: {}",
-            dates.len(),
-            dates
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        dates,
-    }))
+
+    /// The warning for these no-shows (start instants since `since`), if
+    /// there are enough of them.
+    pub fn warning(
+        &self,
+        conn: &mut DbConnection,
+        organisation: OrganisationId,
+        missed: &[chrono::NaiveDateTime],
+    ) -> AppResult<Option<super::types::BookingWarning>> {
+        let (count, months) = (self.count, self.months);
+        if count <= 0 || (missed.len() as i64) < count {
+            return Ok(None);
+        }
+        let tz = crate::calendar::timezone(conn, organisation)?;
+        let dates: Vec<chrono::NaiveDate> = missed
+            .iter()
+            .map(|t| t.and_utc().with_timezone(&tz).date_naive())
+            .collect();
+        Ok(Some(super::types::BookingWarning {
+            code: "recent_no_shows".into(),
+            message: format!(
+                "{} no-show(s) in the last {months} months: {}",
+                dates.len(),
+                dates
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            dates,
+        }))
+    }
 }

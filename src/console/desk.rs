@@ -417,6 +417,10 @@ async fn book(
     let resident = id.into_inner();
     let form = form.into_inner();
     let turnaround = state.settings.loaners.turnaround_minutes;
+    let no_shows = crate::bookings::service::NoShowRule {
+        count: state.settings.attendance.no_show_warning_count,
+        months: state.settings.attendance.no_show_months,
+    };
     let caller = staff.caller.clone();
     let done = state
         .write(move |conn| {
@@ -438,6 +442,7 @@ async fn book(
                 SessionId(form.session_id),
                 &request,
                 turnaround,
+                no_shows,
             )?;
             Ok((booked.row, booked.position, booked.loaner))
         })
