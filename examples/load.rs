@@ -379,6 +379,36 @@ fn report(name: &str, mut o: Outcome) {
     );
 }
 
+/// One sustained booking load into `sessions` (wrk or in-process clients),
+/// reported, then the invariant checked.
+#[allow(clippy::too_many_arguments)]
+async fn bookings_load(
+    api: &Arc<Api>,
+    pool: &madoguchi::db::Pool,
+    name: &str,
+    sessions: &[String],
+    residents: &Arc<Vec<String>>,
+    next: &Arc<AtomicUsize>,
+    a: &Args,
+    dir: &std::path::Path,
+) {
+    if a.wrk {
+        run_wrk(api, pool, name, sessions, residents, next, a, dir);
+    } else {
+        let o = sustained(
+            api.clone(),
+            residents.clone(),
+            next.clone(),
+            Arc::new(sessions.to_vec()),
+            a.clients,
+            a.seconds,
+        )
+        .await;
+        report(name, o);
+    }
+    println!("  invariant: {:?}", check(pool, sessions));
+}
+
 /// `clients` tasks book distinct residents into `sessions` (round robin)
 /// for `seconds`.
 async fn sustained(
@@ -557,60 +587,34 @@ async fn load() {
 
     // 1. One hot session (room for everyone: every booking takes a seat).
     let hot = vec![api.session(10_000, &course, &venue, 3).await];
-    if a.wrk {
-        run_wrk(
-            &api,
-            &pool,
-            "one hot session",
-            &hot,
-            &residents,
-            &next,
-            &a,
-            dir.path(),
-        );
-    } else {
-        let o = sustained(
-            api.clone(),
-            residents.clone(),
-            next.clone(),
-            Arc::new(hot.clone()),
-            a.clients,
-            a.seconds,
-        )
-        .await;
-        report("one hot session", o);
-    }
-    println!("  invariant: {:?}", check(&pool, &hot));
+    bookings_load(
+        &api,
+        &pool,
+        "one hot session",
+        &hot,
+        &residents,
+        &next,
+        &a,
+        dir.path(),
+    )
+    .await;
 
     // 2. Spread over 100 sessions.
     let mut spread = Vec::new();
     for i in 0..100 {
         spread.push(api.session(10_000, &course, &venue, 4 + i % 30).await);
     }
-    if a.wrk {
-        run_wrk(
-            &api,
-            &pool,
-            "spread over 100 sessions",
-            &spread,
-            &residents,
-            &next,
-            &a,
-            dir.path(),
-        );
-    } else {
-        let o = sustained(
-            api.clone(),
-            residents.clone(),
-            next.clone(),
-            Arc::new(spread.clone()),
-            a.clients,
-            a.seconds,
-        )
-        .await;
-        report("spread over 100 sessions", o);
-    }
-    println!("  invariant: {:?}", check(&pool, &spread));
+    bookings_load(
+        &api,
+        &pool,
+        "spread over 100 sessions",
+        &spread,
+        &residents,
+        &next,
+        &a,
+        dir.path(),
+    )
+    .await;
 
     // 3. `burst` simultaneous attempts on a 20-seat session.
     let burst = api.session(20, &course, &venue, 40).await;

@@ -22,6 +22,21 @@ fn madoguchi(database_url: &str) -> Command {
     cmd
 }
 
+/// `madoguchi check` on a database URL with a scratch backup folder: whether
+/// it succeeded, and what it said.
+fn check_on(url: &str) -> (bool, String) {
+    let backups = tempfile::tempdir().unwrap();
+    let out = madoguchi(url)
+        .arg("check")
+        .env("MADOGUCHI_BACKUP__DIR", backups.path())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 fn admin_create(database_url: &str, org: &str, email: &str, password: &str) -> Output {
     let mut child = madoguchi(database_url)
         .args([
@@ -418,13 +433,8 @@ fn check_says_what_is_wrong_one_line_each() {
     }
     // A sound development set-up on a new SQLite file.
     let database = TestDatabase::create(Db::Sqlite);
-    let out = madoguchi(&database.url)
-        .arg("check")
-        .env("MADOGUCHI_BACKUP__DIR", backups.path())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}");
+    let (ok, said) = check_on(&database.url);
+    assert!(ok, "{said}");
     assert!(said.contains("ok: database: connected, new"), "{said}");
     assert!(!said.contains("problem:"), "{said}");
 }
@@ -469,14 +479,8 @@ fn postgres_connections_can_require_tls() {
         .unwrap();
     assert!(row.ssl, "the connection is encrypted");
     drop(conn);
-    let backups = tempfile::tempdir().unwrap();
-    let out = madoguchi(&url)
-        .arg("check")
-        .env("MADOGUCHI_BACKUP__DIR", backups.path())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}");
+    let (ok, said) = check_on(&url);
+    assert!(ok, "{said}");
     assert!(said.contains("ok: database: connected"), "{said}");
 }
 

@@ -31,10 +31,25 @@ fn slow_job(
     }
 }
 
-async fn wait_until(flag: &AtomicBool) {
+/// Starts the instance's job loop with one slow job and returns once the
+/// job runs: the loops, and the count of completed runs.
+async fn start_slow_job(
+    app: &crate::helpers::TestApp,
+    name: &'static str,
+    takes: Duration,
+) -> (jobs::Running, Arc<AtomicUsize>) {
+    let (started, finished) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let running = jobs::spawn(
+        app.pool.clone(),
+        true,
+        vec![slow_job(name, takes, started.clone(), finished.clone())],
+    );
     for _ in 0..1000 {
-        if flag.load(Ordering::SeqCst) {
-            return;
+        if started.load(Ordering::SeqCst) {
+            return (running, finished);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -52,23 +67,9 @@ fn lease_until(app: &crate::helpers::TestApp, name: &str) -> Option<chrono::Naiv
 
 async fn a_stopping_instance_lets_its_running_job_finish_and_starts_no_other(db: Db) {
     let app = spawn_app(db).await;
-    let (started, finished) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicUsize::new(0)),
-    );
-    let running = jobs::spawn(
-        app.pool.clone(),
-        true,
-        vec![slow_job(
-            "test_finishing",
-            // Long enough that the checks below see it still running even on
-            // a busy machine; well inside the grace.
-            Duration::from_secs(3),
-            started.clone(),
-            finished.clone(),
-        )],
-    );
-    wait_until(&started).await;
+    // Long enough that the checks below see it still running even on
+    // a busy machine; well inside the grace.
+    let (running, finished) = start_slow_job(&app, "test_finishing", Duration::from_secs(3)).await;
     assert!(
         lease_until(&app, "test_finishing").is_some(),
         "the running job holds its lease"
@@ -89,21 +90,7 @@ async fn a_stopping_instance_lets_its_running_job_finish_and_starts_no_other(db:
 
 async fn a_job_that_outlasts_the_grace_gives_up_its_lease(db: Db) {
     let app = spawn_app(db).await;
-    let (started, finished) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicUsize::new(0)),
-    );
-    let running = jobs::spawn(
-        app.pool.clone(),
-        true,
-        vec![slow_job(
-            "test_outlasting",
-            Duration::from_secs(8),
-            started.clone(),
-            finished.clone(),
-        )],
-    );
-    wait_until(&started).await;
+    let (running, finished) = start_slow_job(&app, "test_outlasting", Duration::from_secs(8)).await;
     let mut conn = app.pool.get().unwrap();
     let until = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(10);
     assert!(
