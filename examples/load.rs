@@ -406,7 +406,24 @@ async fn bookings_load(
         .await;
         report(name, o);
     }
+    settle(pool, sessions);
     println!("  invariant: {:?}", check(pool, sessions));
+}
+
+/// Waits until the requests still in flight when the load stopped (wrk
+/// closes its connections, the server finishes what it took) have
+/// committed, so the invariant is checked on a quiet database: its
+/// counter and its rows are read by two statements.
+fn settle(pool: &madoguchi::db::Pool, sessions: &[String]) {
+    let mut last = bookings_in(pool, sessions);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = bookings_in(pool, sessions);
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
 
 /// `clients` tasks book distinct residents into `sessions` (round robin)

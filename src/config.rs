@@ -50,6 +50,19 @@ pub struct Settings {
     pub backup: BackupSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub bookings: BookingSettings,
+}
+
+/// How bookings of one session share a commit (section `bookings`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BookingSettings {
+    /// How long the first booking of a group waits for others to join it
+    /// before its transaction starts (0: not at all; bookings that arrive
+    /// while a group runs form the next group anyway). Like PostgreSQL's
+    /// `commit_delay`: a little latency for fewer commits.
+    pub group_window_ms: u64,
 }
 
 /// `GET /metrics` (section `metrics`).
@@ -192,6 +205,16 @@ pub struct ScheduleSettings {
     pub extend_interval_secs: u64,
     /// A series may not produce more sessions than this within the horizon.
     pub max_sessions_per_series: usize,
+    /// How long this instance answers the same availability list page from
+    /// memory (0: never). Any write committed by this instance drops the
+    /// pages at once; a change made by another instance shows after at
+    /// most this long.
+    #[serde(default = "default_list_cache_ms")]
+    pub list_cache_ms: u64,
+}
+
+fn default_list_cache_ms() -> u64 {
+    1000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -334,6 +357,7 @@ impl Default for Settings {
                 horizon_days: 180,
                 extend_interval_secs: 3600,
                 max_sessions_per_series: 400,
+                list_cache_ms: default_list_cache_ms(),
             },
             loaners: LoanerSettings {
                 turnaround_minutes: 30,
@@ -369,6 +393,7 @@ impl Default for Settings {
             },
             calls: CallSettings { max_tries: 3 },
             backup: BackupSettings::default(),
+            bookings: BookingSettings::default(),
             metrics: MetricsSettings::default(),
         }
     }

@@ -41,6 +41,11 @@ impl actix_web::FromRequest for Idempotent {
 }
 
 impl Idempotent {
+    /// Whether the request carries a key.
+    pub fn has_key(&self) -> bool {
+        self.key.is_some()
+    }
+
     /// Fixes the request's body into its fingerprint (method + path + body).
     pub fn with_body<B: Serialize>(mut self, body: &B) -> AppResult<Idempotent> {
         self.target = format!(
@@ -72,6 +77,38 @@ impl Idempotent {
                     key.as_deref(),
                     fingerprint.as_bytes(),
                     work,
+                )
+            })
+            .await?;
+        Ok(answer.respond())
+    }
+
+    /// `run` for a route that takes a `Bearer`: the caller is looked up
+    /// and checked against `allowed` on the same connection, before the
+    /// key is (a replay answers only a caller who may still make the
+    /// request).
+    pub async fn run_as<F>(
+        self,
+        state: &crate::state::AppState,
+        bearer: crate::auth::Bearer,
+        allowed: &'static [crate::auth::Role],
+        work: F,
+    ) -> AppResult<HttpResponse>
+    where
+        F: Fn(&mut DbConnection, &crate::auth::Caller) -> AppResult<Answer> + Send + 'static,
+    {
+        let fingerprint = self.target;
+        let key = self.key;
+        let answer = state
+            .db(move |conn| {
+                let caller = bearer.caller(conn)?;
+                caller.require(allowed)?;
+                once(
+                    conn,
+                    caller.organisation_id,
+                    key.as_deref(),
+                    fingerprint.as_bytes(),
+                    |conn| work(conn, &caller),
                 )
             })
             .await?;

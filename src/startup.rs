@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -235,8 +236,15 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {
     let body_limit = BodyLimit(settings.http.max_body_bytes);
     let workers = settings.http.workers;
+    let list_cache = crate::schedule::list_cache::ListCache::new(Duration::from_millis(
+        settings.schedule.list_cache_ms,
+    ));
     let state = web::Data::new(AppState {
         pool,
+        list_cache: Arc::new(list_cache),
+        booking_groups: Arc::new(crate::bookings::group::Groups::new(Duration::from_millis(
+            settings.bookings.group_window_ms,
+        ))),
         jwt: Arc::new(JwtKeys::new(&settings.auth)),
         settings: Arc::new(settings),
         on_sessions_added: crate::bookings::enrolment::keep_promises,

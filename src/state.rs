@@ -21,6 +21,10 @@ pub struct AppState {
     pub on_sessions_added: crate::schedule::service::SessionsAdded,
     /// Runs after a session moved (its residents are told); set by `startup`.
     pub on_session_moved: crate::schedule::service::SessionMoved,
+    /// Availability list pages kept for a moment (`schedule.list_cache_ms`).
+    pub list_cache: Arc<crate::schedule::list_cache::ListCache>,
+    /// Bookings of one session sharing a commit (`bookings::group`).
+    pub booking_groups: Arc<crate::bookings::group::Groups>,
 }
 
 impl AppState {

@@ -13,5 +13,5 @@ pub mod service;
 pub mod throttle;
 pub mod tokens;
 
-pub use caller::{Caller, PendingCaller};
+pub use caller::{Bearer, Caller, PendingCaller};
 pub use roles::{Role, WRITERS};

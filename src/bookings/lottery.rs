@@ -203,7 +203,9 @@ pub fn draw(
             outcome.won += 1;
             "won"
         } else if session.waitlist_enabled {
-            let (place, seq) = queries::join_waitlist(conn, id)?;
+            let (place, seq) = queries::join_waitlist(conn, id)?.ok_or_else(|| {
+                AppError::conflict("session_not_bookable", "the session is no longer scheduled")
+            })?;
             queries::settle_application(conn, booking, BookingStatus::Waitlisted, Some(seq))?;
             tell(conn, Kind::LotteryWaitlisted, booking, Some(place), None)?;
             outcome.waitlisted += 1;

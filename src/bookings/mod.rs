@@ -5,6 +5,7 @@
 pub mod enrolment;
 pub mod enrolment_queries;
 pub mod enrolment_routes;
+pub mod group;
 pub mod loaners;
 pub mod lottery;
 pub mod lottery_routes;

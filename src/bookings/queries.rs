@@ -42,18 +42,27 @@ pub fn take_extra_seat(conn: &mut DbConnection, session: SessionId) -> QueryResu
         .map(|_| ())
 }
 
-/// Joins the waitlist: returns (position, sequence number). The session row
-/// is locked by the update, so positions are handed out one at a time.
-pub fn join_waitlist(conn: &mut DbConnection, session: SessionId) -> QueryResult<(i64, i32)> {
-    let (count, seq): (i32, i32) = diesel::update(sessions::table.filter(sessions::id.eq(session)))
-        .set((
-            sessions::waitlist_count.eq(sessions::waitlist_count + 1),
-            sessions::waitlist_seq.eq(sessions::waitlist_seq + 1),
-            sessions::updated_at.eq(now()),
-        ))
-        .returning((sessions::waitlist_count, sessions::waitlist_seq))
-        .get_result(conn)?;
-    Ok((i64::from(count), seq))
+/// Joins the waitlist of a scheduled session: returns (position, sequence
+/// number), `None` when the session is no longer scheduled. The session
+/// row is locked by the update, so positions are handed out one at a time.
+pub fn join_waitlist(
+    conn: &mut DbConnection,
+    session: SessionId,
+) -> QueryResult<Option<(i64, i32)>> {
+    let taken: Option<(i32, i32)> = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::status.eq(crate::schedule::types::SessionStatus::Scheduled)),
+    )
+    .set((
+        sessions::waitlist_count.eq(sessions::waitlist_count + 1),
+        sessions::waitlist_seq.eq(sessions::waitlist_seq + 1),
+        sessions::updated_at.eq(now()),
+    ))
+    .returning((sessions::waitlist_count, sessions::waitlist_seq))
+    .get_result(conn)
+    .optional()?;
+    Ok(taken.map(|(count, seq)| (i64::from(count), seq)))
 }
 
 pub fn release_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {

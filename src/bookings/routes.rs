@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::group::Groups;
 use super::loaners as pool;
 use super::queries;
 use super::reference;
@@ -15,9 +16,9 @@ use super::types::{
     AttendanceMarks, Booking, BookingCancelled, BookingFilter, BookingRow, BookingStatus,
     CancelBooking, NewBooking, Roster, WalkIn,
 };
-use crate::auth::Caller;
 use crate::auth::WRITERS;
 use crate::auth::access;
+use crate::auth::{Bearer, Caller};
 use crate::db::{BookingId, DbConnection, ResidentId, SessionId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
@@ -101,12 +102,11 @@ fn answers(
 #[post("/sessions/{id}/bookings")]
 async fn create_booking(
     state: web::Data<AppState>,
-    caller: Caller,
+    bearer: Bearer,
     idempotent: Idempotent,
     id: web::Path<Uuid>,
     body: ApiJson<NewBooking>,
 ) -> AppResult<HttpResponse> {
-    caller.require(WRITERS)?;
     let turnaround = state.settings.loaners.turnaround_minutes;
     let no_shows = service::NoShowRule {
         count: state.settings.attendance.no_show_warning_count,
@@ -114,23 +114,43 @@ async fn create_booking(
     };
     let session = SessionId(id.into_inner());
     let request = body.0;
-    let org = caller.organisation_id;
+    if !idempotent.has_key() {
+        // Reads and checks on this request's connection, then the seat in
+        // a group with the session's other bookings arriving now.
+        let (caller, prepared) = state
+            .db(move |conn| {
+                let caller = bearer.caller(conn)?;
+                caller.require(WRITERS)?;
+                let prepared = service::prepare(conn, &caller, session, &request, no_shows)?;
+                Ok((caller, prepared))
+            })
+            .await?;
+        let booked = Groups::book(&state, caller, prepared, turnaround).await?;
+        let answer = created(booked);
+        return Ok(HttpResponse::Created().json(answer));
+    }
     idempotent
         .with_body(&request)?
-        .run(&state, org, move |conn| {
+        .run_as(&state, bearer, WRITERS, move |conn, caller| {
             // The answer is built from what the booking read and wrote,
             // without reading it back.
-            let booked = service::book(conn, &caller, session, &request, turnaround, no_shows)?;
-            let mut answer = Booking::new(
-                booked.row,
-                queries::resident_ref(&booked.resident),
-                booked.position,
-                booked.loaner,
-            );
-            answer.warnings.extend(booked.warning);
-            Answer::new(StatusCode::CREATED, &answer)
+            let booked = service::book(conn, caller, session, &request, turnaround, no_shows)?;
+            Answer::new(StatusCode::CREATED, &created(booked))
         })
         .await
+}
+
+/// A new booking's answer, built from what it read and wrote without
+/// reading it back.
+fn created(booked: service::Booked) -> Booking {
+    let mut answer = Booking::new(
+        booked.row,
+        queries::resident_ref(&booked.resident),
+        booked.position,
+        booked.loaner,
+    );
+    answer.warnings.extend(booked.warning);
+    answer
 }
 
 /// A session's roster: confirmed, waitlisted (in order) and cancelled.

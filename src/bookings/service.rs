@@ -345,12 +345,7 @@ pub struct Booked {
 
 /// Books a seat, a waitlist place when the session is full, or an
 /// application (`applied`) to a lottery before its draw. Call inside a
-/// write transaction.
-///
-/// Everything that can be read is read first; the session row is locked by
-/// the seat update and held to the commit, so after it come only the
-/// writes: the booking, its loaner claim if any, its mail if any, and the
-/// audit entry (docs/benchmarks.md, "where the time goes").
+/// write transaction: `prepare`, then `commit`.
 pub fn book(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -359,6 +354,44 @@ pub fn book(
     turnaround_minutes: i64,
     no_shows: NoShowRule,
 ) -> AppResult<Booked> {
+    let prepared = prepare(conn, caller, session_id, req, no_shows)?;
+    commit(conn, caller, &prepared, turnaround_minutes)
+}
+
+/// What a booking reads and checks before it takes anything: everything
+/// that can be read is read here, before the session's lock (and, for a
+/// grouped booking, before its transaction: `bookings::group`).
+pub struct Prepared {
+    session: SessionRow,
+    resident: ResidentRow,
+    warning: Option<super::types::BookingWarning>,
+    notes: Option<String>,
+    override_reason: Option<String>,
+    exemption: Option<String>,
+    eligibility_override: Option<String>,
+    reference: String,
+    letter: Option<compose::BookingLetter>,
+    channel: Channel,
+    needs_loaner: bool,
+    if_no_loaner: Option<NoLoaner>,
+}
+
+impl Prepared {
+    pub fn session_id(&self) -> SessionId {
+        self.session.id
+    }
+}
+
+/// The reads and checks of a booking (`book`'s first half): the 404, 409
+/// and 422 answers that need no lock come from here, and nothing is
+/// written.
+pub fn prepare(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: SessionId,
+    req: &NewBooking,
+    no_shows: NoShowRule,
+) -> AppResult<Prepared> {
     let (session, course) = queries::session_with_course(conn, caller.organisation_id, session_id)?
         .ok_or_else(|| AppError::not_found("session"))?;
     bookable(&session)?;
@@ -410,6 +443,37 @@ pub fn book(
     let reference = new_reference(conn, session.organisation_id)?;
     let letter =
         compose::BookingLetter::prepare(conn, session.organisation_id, session.id, &resident)?;
+    Ok(Prepared {
+        session,
+        resident,
+        warning,
+        notes,
+        override_reason,
+        exemption,
+        eligibility_override,
+        reference,
+        letter,
+        channel: req.channel,
+        needs_loaner: req.needs_loaner,
+        if_no_loaner: req.if_no_loaner,
+    })
+}
+
+/// Takes the seat, waitlist place or application that `prepare` made ready
+/// (`book`'s second half), inside a write transaction. Its first statement
+/// locks the session row until the commit, so what follows are only the
+/// writes: the seat, the booking, its loaner claim if any, its mail if any,
+/// and the audit entry (docs/benchmarks.md). It may run more than once for
+/// one `Prepared`: a group that rolled back runs each of its bookings alone.
+pub fn commit(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    prepared: &Prepared,
+    turnaround_minutes: i64,
+) -> AppResult<Booked> {
+    let session = &prepared.session;
+    let resident = &prepared.resident;
+    let now = Utc::now().naive_utc();
 
     // From here the session row is locked until the commit.
     //
@@ -440,7 +504,10 @@ pub fn book(
     } else if queries::take_seat(conn, session.id)? {
         (Seat::confirmed(), None)
     } else if session.waitlist_enabled {
-        let (position, seq) = queries::join_waitlist(conn, session.id)?;
+        // No seat: full, or no longer scheduled since `prepare` read it.
+        let (position, seq) = queries::join_waitlist(conn, session.id)?.ok_or_else(|| {
+            AppError::conflict("session_not_bookable", "the session is no longer scheduled")
+        })?;
         (
             Seat {
                 status: BookingStatus::Waitlisted,
@@ -460,35 +527,35 @@ pub fn book(
     };
     let (needs_loaner, loaner) = claim_loaner(
         conn,
-        &session,
+        session,
         seat.status,
-        req.needs_loaner,
-        req.if_no_loaner,
+        prepared.needs_loaner,
+        prepared.if_no_loaner,
         turnaround_minutes,
     )?;
     let mut row = insert_booking(
         conn,
-        &session,
-        &resident,
+        session,
+        resident,
         NewRow {
-            reference: Some(reference),
-            channel: req.channel,
+            reference: Some(prepared.reference.clone()),
+            channel: prepared.channel,
             needs_loaner,
-            notes,
+            notes: prepared.notes.clone(),
             seat,
-            window_override_reason: override_reason,
-            fee_exemption_reason: exemption,
-            eligibility_override_reason: eligibility_override,
+            window_override_reason: prepared.override_reason.clone(),
+            fee_exemption_reason: prepared.exemption.clone(),
+            eligibility_override_reason: prepared.eligibility_override.clone(),
             entered_by: caller.account_id,
         },
     )?;
     if let Some(status) = loaner {
-        pool::record(conn, &session, row.id, status, turnaround_minutes)?;
+        pool::record(conn, session, row.id, status, turnaround_minutes)?;
         // The claim sets what is due (a reserved device adds its fee).
         row = queries::find_any(conn, row.id)?.ok_or_else(|| AppError::not_found("booking"))?;
     }
     let loaner = pool::label(loaner);
-    if let Some(letter) = letter {
+    if let Some(letter) = prepared.letter.clone() {
         letter.send(
             conn,
             &BookingNote {
@@ -528,9 +595,9 @@ pub fn book(
     Ok(Booked {
         row,
         position,
-        resident,
+        resident: resident.clone(),
         loaner,
-        warning,
+        warning: prepared.warning.clone(),
     })
 }
 

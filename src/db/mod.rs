@@ -336,6 +336,15 @@ fn sqlite_writer(inner: &mut SqliteConnection) -> QueryResult<Arc<Mutex<()>>> {
     Ok(writers.entry(file).or_default().clone())
 }
 
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many write transactions this process has committed. Read it before
+/// reading what a cache keeps: an answer is fresh for this process while
+/// the count is the same (`schedule::list_cache`).
+pub fn writes_committed() -> u64 {
+    WRITES.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// Runs `f` in a write transaction. On PostgreSQL it is a plain
 /// transaction. On SQLite, which has one writer at a time, the writers of
 /// this process first queue on an in-process lock per database file, then
@@ -375,6 +384,9 @@ where
                 // the pooled connection is clean for its next user.
                 let _ = Tm::rollback_transaction(conn);
                 return Err(commit_err.into());
+            }
+            if top_level {
+                WRITES.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             }
             Ok(value)
         }

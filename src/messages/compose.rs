@@ -273,6 +273,7 @@ pub fn booking(conn: &mut DbConnection, note: &BookingNote<'_>) -> AppResult<()>
 /// the resident's name), so that only its insert happens while the session
 /// row is locked. `None` (no reads at all) for a resident who gets no mail
 /// about a booking they just made on the phone.
+#[derive(Clone)]
 pub struct BookingLetter {
     to: String,
     facts: Facts,

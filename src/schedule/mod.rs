@@ -5,6 +5,7 @@ pub mod allocation;
 pub mod closure_routes;
 pub mod feed_routes;
 pub mod job;
+pub mod list_cache;
 pub mod queries;
 pub mod recurrence;
 pub mod series_routes;

@@ -2,7 +2,9 @@
 //! moving, resizing and staffing a single session. `/api/v1/me/sessions`:
 //! the sessions an instructor teaches.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 
@@ -14,9 +16,9 @@ use super::sessions::{self, one, scheduled};
 use super::types::{
     MoveSession, NewSession, ResizeSession, Session, SessionFilter, SetAllocation, SetInstructors,
 };
-use crate::auth::Caller;
 use crate::auth::WRITERS;
-use crate::db::{AccountId, SessionId};
+use crate::auth::{Bearer, Caller};
+use crate::db::{AccountId, DbConnection, SessionId};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::pagination::{self, Page};
@@ -52,35 +54,35 @@ fn cursor_of(s: &Session) -> String {
     format!("{}.{}", s.starts_at.timestamp_micros(), s.id)
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
+/// One page of sessions as the list answers it (`instructor`: only theirs).
+fn list(
+    conn: &mut DbConnection,
+    state: &AppState,
+    caller: &Caller,
     mut filter: SessionFilter,
     instructor: Option<AccountId>,
 ) -> AppResult<Page<Session>> {
     let limit = pagination::limit(filter.limit)?;
     let after = parse_cursor(filter.cursor.as_deref())?;
-    let app = state.clone();
-    let items = state
-        .db(move |conn| {
-            let ctx = context(conn, &app, &caller)?;
-            crate::calendar::instant::resolve(&mut filter.from, &mut filter.to, ctx.tz);
-            let rows = queries::list_sessions(
-                conn,
-                caller.organisation_id,
-                &filter,
-                instructor,
-                after,
-                limit,
-            )?;
-            answers(conn, &ctx, rows)
-        })
-        .await?;
+    let ctx = context(conn, state, caller)?;
+    crate::calendar::instant::resolve(&mut filter.from, &mut filter.to, ctx.tz);
+    let rows = queries::list_sessions(
+        conn,
+        caller.organisation_id,
+        &filter,
+        instructor,
+        after,
+        limit,
+    )?;
+    let items = answers(conn, &ctx, rows)?;
     Ok(pagination::page(items, limit, cursor_of))
 }
 
 /// Sessions with live availability, in start order (default: from now).
-/// Answered from stored counters in three queries whatever the page size.
+/// Answered from stored counters in three queries whatever the page size;
+/// the same page asked again within `schedule.list_cache_ms` is answered
+/// from memory unless this instance has written since
+/// (`schedule::list_cache`).
 #[utoipa::path(
     tag = "schedule",
     security(("bearer" = [])),
@@ -93,12 +95,34 @@ async fn list(
 #[get("/sessions")]
 async fn list_sessions(
     state: web::Data<AppState>,
-    caller: Caller,
+    bearer: Bearer,
+    req: HttpRequest,
     filter: web::Query<SessionFilter>,
-) -> AppResult<web::Json<Page<Session>>> {
-    list(state, caller, filter.into_inner(), None)
-        .await
-        .map(web::Json)
+) -> AppResult<HttpResponse> {
+    let filter = filter.into_inner();
+    // Checked here so a bad page size or cursor is a 422 before any work.
+    pagination::limit(filter.limit)?;
+    parse_cursor(filter.cursor.as_deref())?;
+    let query = req.query_string().to_owned();
+    let app = state.clone();
+    let body = state
+        .db(move |conn| {
+            let caller = bearer.caller(conn)?;
+            let cache = &app.list_cache;
+            let org = caller.organisation_id;
+            if let Some(page) = cache.get(org, &query) {
+                return Ok(page);
+            }
+            let writes = crate::db::writes_committed();
+            let page = list(conn, &app, &caller, filter, None)?;
+            let body = Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?);
+            cache.put(org, &query, writes, body.clone());
+            Ok(body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// The sessions the caller teaches.
@@ -115,7 +139,10 @@ async fn my_sessions(
     filter: web::Query<SessionFilter>,
 ) -> AppResult<web::Json<Page<Session>>> {
     let me = caller.account_id;
-    list(state, caller, filter.into_inner(), Some(me))
+    let filter = filter.into_inner();
+    let app = state.clone();
+    state
+        .db(move |conn| list(conn, &app, &caller, filter, Some(me)))
         .await
         .map(web::Json)
 }

@@ -14,6 +14,7 @@ mod concurrency;
 mod console;
 mod enrolments;
 mod errors;
+mod groups;
 mod health;
 mod inputs;
 mod instances;

@@ -15,6 +15,7 @@ fn extend_to(app: &TestApp, horizon_days: u32) -> usize {
         horizon_days,
         extend_interval_secs: 3600,
         max_sessions_per_series: 400,
+        list_cache_ms: 0,
     };
     job::extend_all(&mut conn, &settings, schedule_hooks(), "test")
         .unwrap()

@@ -698,6 +698,70 @@ async fn another_organisations_schedule_answers_404(db: Db) {
     assert_eq!(still["status"], "scheduled");
 }
 
+/// The availability list answers the same page from memory: a change made
+/// outside this instance (here straight in the database) shows only after
+/// `list_cache_ms`, but anything written through this instance shows in
+/// the next answer, and the caller is checked on every request.
+async fn the_list_keeps_a_page_until_this_instance_writes(db: Db) {
+    let app = spawn_app_with(db, |s| s.schedule.list_cache_ms = 60_000).await;
+    let session = app.session_ok(3, json!({})).await;
+    let (coordinator, token) = app
+        .staff_with_token("sato@kita.example", "coordinator")
+        .await;
+    let path = "/api/v1/sessions?limit=50";
+    let seats = |page: &Value| -> Vec<(String, i64)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["seats_taken"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let before = app.get_ok(path, &token).await;
+    assert_eq!(seats(&before), vec![(session.clone(), 0)]);
+
+    // Another instance's change: this one still answers the kept page.
+    set_bookings(&app, &session, 2, 0);
+    assert_eq!(app.get_ok(path, &token).await, before);
+    // A different query is read afresh.
+    let fresh = app.get_ok("/api/v1/sessions?limit=49", &token).await;
+    assert_eq!(seats(&fresh), vec![(session.clone(), 2)]);
+
+    // A booking through this instance drops the kept pages at once.
+    let resident = app.resident_ok("山田", "太郎", "ヤマダ").await;
+    app.post_ok(
+        &format!("/api/v1/sessions/{session}/bookings"),
+        &token,
+        &json!({"resident_id": resident, "channel": "phone"}),
+        201,
+    )
+    .await;
+    assert_eq!(
+        seats(&app.get_ok(path, &token).await),
+        vec![(session.clone(), 3)]
+    );
+
+    // A kept page is never an answer to a caller who may no longer ask.
+    let id = coordinator["id"].as_str().unwrap();
+    app.post_ok(
+        &format!("/api/v1/staff/{id}/deactivate"),
+        &app.admin_token,
+        &json!({}),
+        200,
+    )
+    .await;
+    let res = app.get(path, &token).await;
+    assert_eq!(res.status(), 401);
+    // Nor to a request the list would refuse.
+    let res = app.get("/api/v1/sessions?limit=0", &app.admin_token).await;
+    assert_eq!(res.status(), 422);
+}
+
 db_tests!(
     a_weekly_series_stores_its_sessions_up_to_the_horizon,
     public_holidays_and_closures_are_skipped,
@@ -708,4 +772,5 @@ db_tests!(
     instructors_see_their_own_sessions_and_cannot_write,
     bad_series_are_refused_and_nothing_is_written,
     another_organisations_schedule_answers_404,
+    the_list_keeps_a_page_until_this_instance_writes,
 );

@@ -22,6 +22,7 @@ fn job_settings(horizon_days: u32) -> ScheduleSettings {
         horizon_days,
         extend_interval_secs: 3600,
         max_sessions_per_series: 400,
+        list_cache_ms: 0,
     }
 }
 
@@ -213,6 +214,12 @@ async fn availability_costs_the_same_queries_for_any_page_size(db: Db) {
         )),
         on_sessions_added: madoguchi::bookings::enrolment::keep_promises,
         on_session_moved: madoguchi::bookings::service::tell_session_moved,
+        list_cache: Arc::new(madoguchi::schedule::list_cache::ListCache::new(
+            std::time::Duration::ZERO,
+        )),
+        booking_groups: Arc::new(madoguchi::bookings::group::Groups::new(
+            std::time::Duration::ZERO,
+        )),
     };
     let mut counts = Vec::new();
     for limit in [2, 50] {

@@ -1,0 +1,169 @@
+//! Group commit: bookings of one session that arrive together share one
+//! transaction and one commit.
+//!
+//! Every booking takes the session's row lock, so bookings of one popular
+//! session queue on it and each holds it through its own commit. Here a
+//! booking first does its reads and checks on its own connection
+//! (`service::prepare`, no lock), then joins its session's queue. The first
+//! to arrive leads: it takes everything queued (up to `MAX_GROUP`), runs
+//! their `service::commit`s in one write transaction, and answers each only
+//! after the commit. Bookings that arrive meanwhile form the next group.
+//! If any booking of a group fails (a refusal such as `no_loaner_available`
+//! or a database error such as a duplicate), the whole group rolls back and
+//! each of its bookings runs alone in its own transaction, so only the bad
+//! one fails, with the answer it would have had alone.
+//!
+//! One process groups its own requests; other instances' bookings of the
+//! same session still queue on the row lock as before.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::service::{self, Booked, Prepared};
+use crate::auth::Caller;
+use crate::db::{DbConnection, SessionId, write_tx};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// At most this many bookings share a transaction.
+pub const MAX_GROUP: usize = 64;
+
+struct Waiting {
+    caller: Caller,
+    prepared: Prepared,
+    reply: oneshot::Sender<AppResult<Booked>>,
+}
+
+/// The queues of the sessions being booked; a session has an entry while
+/// a leader runs its groups.
+pub struct Groups {
+    window: Duration,
+    queues: Mutex<HashMap<SessionId, Vec<Waiting>>>,
+}
+
+impl Groups {
+    pub fn new(window: Duration) -> Self {
+        Groups {
+            window,
+            queues: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Books what `prepare` made ready, in a group with the session's other
+    /// bookings arriving now; answers after the commit that holds it.
+    pub async fn book(
+        state: &AppState,
+        caller: Caller,
+        prepared: Prepared,
+        turnaround_minutes: i64,
+    ) -> AppResult<Booked> {
+        let groups = state.booking_groups.clone();
+        let session = prepared.session_id();
+        let (reply, answer) = oneshot::channel();
+        let waiting = Waiting {
+            caller,
+            prepared,
+            reply,
+        };
+        let lead = {
+            let mut queues = groups.queues.lock().unwrap_or_else(|e| e.into_inner());
+            match queues.get_mut(&session) {
+                Some(queue) => {
+                    queue.push(waiting);
+                    false
+                }
+                None => {
+                    queues.insert(session, vec![waiting]);
+                    true
+                }
+            }
+        };
+        if lead {
+            let state = state.clone();
+            actix_web::rt::spawn(async move {
+                groups.lead(&state, session, turnaround_minutes).await;
+            });
+        }
+        answer.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a booking group ended without an answer"))
+        })?
+    }
+
+    /// Runs the session's groups until its queue is empty.
+    async fn lead(&self, state: &AppState, session: SessionId, turnaround_minutes: i64) {
+        if !self.window.is_zero() {
+            tokio::time::sleep(self.window).await;
+        }
+        loop {
+            let group: Vec<Waiting> = {
+                let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(queue) = queues.get_mut(&session) else {
+                    return;
+                };
+                if queue.is_empty() {
+                    queues.remove(&session);
+                    return;
+                }
+                let n = queue.len().min(MAX_GROUP);
+                queue.drain(..n).collect()
+            };
+            let (work, replies): (Vec<_>, Vec<_>) = group
+                .into_iter()
+                .map(|w| ((w.caller, w.prepared), w.reply))
+                .unzip();
+            match state
+                .db(move |conn| Ok(run(conn, &work, turnaround_minutes)))
+                .await
+            {
+                Ok(answers) => {
+                    for (reply, answer) in replies.into_iter().zip(answers) {
+                        // A client that went away no longer listens.
+                        let _ = reply.send(answer);
+                    }
+                }
+                Err(e) => {
+                    // No connection, or the database did not answer in
+                    // time: every booking of the group gets that answer.
+                    let mut first = Some(e);
+                    for reply in replies {
+                        let e = first.take().unwrap_or(AppError::DatabaseTimeout);
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One group's transaction: all together, or (when one of them fails)
+/// each alone. Returns an answer per booking, in order.
+pub fn run(
+    conn: &mut DbConnection,
+    group: &[(Caller, Prepared)],
+    turnaround_minutes: i64,
+) -> Vec<AppResult<Booked>> {
+    if group.len() > 1 {
+        let together = write_tx(conn, |conn| {
+            group
+                .iter()
+                .map(|(caller, prepared)| {
+                    service::commit(conn, caller, prepared, turnaround_minutes)
+                })
+                .collect::<AppResult<Vec<Booked>>>()
+        });
+        if let Ok(all) = together {
+            return all.into_iter().map(Ok).collect();
+        }
+    }
+    group
+        .iter()
+        .map(|(caller, prepared)| {
+            write_tx(conn, |conn| {
+                service::commit(conn, caller, prepared, turnaround_minutes)
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! Group commit (`bookings::group`): bookings of one session arriving
+//! together share a transaction; each is answered only after the commit
+//! that holds it, and one bad booking in a group fails alone.
+
+use diesel::prelude::*;
+use madoguchi::db::schema::{bookings, sessions};
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, TestApp, db_tests, spawn_app_with};
+
+/// The first booking of a group waits this long for others: the requests
+/// sent together below surely meet in one group.
+async fn app_with_window(db: Db) -> TestApp {
+    spawn_app_with(db, |s| s.bookings.group_window_ms = 300).await
+}
+
+async fn book(app: &TestApp, session: &str, body: Value) -> (u16, Value) {
+    let res = app
+        .post(
+            &format!("/api/v1/sessions/{session}/bookings"),
+            &app.admin_token,
+            &body,
+        )
+        .await;
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+fn committed(app: &TestApp, booking: &str) -> bool {
+    let mut conn = app.pool.get().unwrap();
+    bookings::table
+        .filter(bookings::id.eq(booking))
+        .count()
+        .get_result::<i64>(&mut *conn)
+        .unwrap()
+        == 1
+}
+
+fn counters(app: &TestApp, session: &str) -> (i32, i32) {
+    let mut conn = app.pool.get().unwrap();
+    sessions::table
+        .filter(sessions::id.eq(session))
+        .select((sessions::seats_taken, sessions::waitlist_count))
+        .first(&mut *conn)
+        .unwrap()
+}
+
+fn rows_by_status(app: &TestApp, session: &str, status: &str) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    bookings::table
+        .filter(bookings::session_id.eq(session))
+        .filter(bookings::status.eq(status))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
+}
+
+/// How many transactions wrote the session's bookings (PostgreSQL's xmin).
+fn transactions_of(app: &TestApp, session: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.pool.get().unwrap();
+    diesel::sql_query(
+        "SELECT count(DISTINCT xmin::text)::bigint AS n FROM bookings WHERE session_id = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(session)
+    .get_result::<N>(&mut *conn)
+    .unwrap()
+    .n
+}
+
+async fn bookings_sent_together_are_each_answered_after_their_commit(db: Db) {
+    let app = app_with_window(db).await;
+    let session = app.session_ok(10, json!({})).await;
+    let residents = app.residents_ok(30).await;
+    let answers = futures::future::join_all(residents.iter().map(|r| {
+        let (app, session) = (&app, &session);
+        async move {
+            let (status, body) =
+                book(app, session, json!({"resident_id": r, "channel": "phone"})).await;
+            // Read from another connection the moment the answer arrives:
+            // an answer sent before its commit would find nothing.
+            let seen = body["id"].as_str().is_some_and(|id| committed(app, id));
+            (status, body, seen)
+        }
+    }))
+    .await;
+    for (status, body, seen) in &answers {
+        assert_eq!(*status, 201, "{body}");
+        assert!(seen, "answered before its commit: {body}");
+    }
+    let status_of = |s: &str| answers.iter().filter(|(_, b, _)| b["status"] == s).count();
+    assert_eq!((status_of("confirmed"), status_of("waitlisted")), (10, 20));
+    let mut positions: Vec<i64> = answers
+        .iter()
+        .filter_map(|(_, b, _)| b["waitlist_position"].as_i64())
+        .collect();
+    positions.sort();
+    assert_eq!(positions, (1..=20).collect::<Vec<_>>());
+    assert_eq!(counters(&app, &session), (10, 20));
+    assert_eq!(
+        (
+            rows_by_status(&app, &session, "confirmed"),
+            rows_by_status(&app, &session, "waitlisted")
+        ),
+        (10, 20)
+    );
+    if db == Db::Postgres {
+        // They did share commits: fewer transactions than bookings.
+        let transactions = transactions_of(&app, &session);
+        assert!(
+            transactions < 30,
+            "{transactions} transactions for 30 bookings"
+        );
+    }
+}
+
+async fn one_bad_booking_in_a_group_fails_alone(db: Db) {
+    let app = app_with_window(db).await;
+    let session = app.session_ok(20, json!({})).await;
+    let residents = app.residents_ok(10).await;
+    let audit_before = app.audit_count();
+    // Eight plain bookings, the ninth resident twice (one is a duplicate),
+    // and the tenth asking for a loaner the venue does not have.
+    let mut bodies: Vec<Value> = residents[..9]
+        .iter()
+        .map(|r| json!({"resident_id": r, "channel": "phone"}))
+        .collect();
+    bodies.push(json!({"resident_id": residents[8], "channel": "counter"}));
+    bodies.push(json!({"resident_id": residents[9], "channel": "phone", "needs_loaner": true}));
+    let answers =
+        futures::future::join_all(bodies.iter().map(|b| book(&app, &session, b.clone()))).await;
+
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(created.len(), 9, "{answers:?}");
+    assert!(created.iter().all(|b| b["status"] == "confirmed"));
+    let refused: Vec<(u16, &str)> = answers
+        .iter()
+        .filter(|(s, _)| *s != 201)
+        .map(|(s, b)| (*s, b["code"].as_str().unwrap_or("")))
+        .collect();
+    let mut refused = refused;
+    refused.sort();
+    assert_eq!(
+        refused,
+        vec![(409, "already_booked"), (409, "no_loaner_available")],
+        "{answers:?}"
+    );
+    // Nothing of the two refused ones was kept; everything else was.
+    assert_eq!(counters(&app, &session), (9, 0));
+    assert_eq!(rows_by_status(&app, &session, "confirmed"), 9);
+    assert_eq!(app.audit_count(), audit_before + 9);
+    let mut conn = app.pool.get().unwrap();
+    let for_tenth: i64 = bookings::table
+        .filter(bookings::resident_id.eq(&residents[9]))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(for_tenth, 0);
+}
+
+db_tests!(
+    bookings_sent_together_are_each_answered_after_their_commit,
+    one_bad_booking_in_a_group_fails_alone,
+);
