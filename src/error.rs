@@ -70,6 +70,9 @@ pub enum AppError {
     Database(DieselError),
     #[error("no database connection available")]
     PoolExhausted(#[source] diesel::r2d2::PoolError),
+    /// Every database connection stayed busy for `acquire_timeout_ms`.
+    #[error("no database connection free in time")]
+    Busy,
     /// The database did not answer within the request's deadline.
     #[error("the database did not answer in time")]
     DatabaseTimeout,
@@ -199,7 +202,7 @@ impl AppError {
                 _,
             )) => "conflict",
             AppError::Database(e) if is_busy(e) => "database_busy",
-            AppError::PoolExhausted(_) => "service_unavailable",
+            AppError::PoolExhausted(_) | AppError::Busy => "service_unavailable",
             AppError::Database(e) if is_unreachable(e) => "database_unavailable",
             AppError::DatabaseTimeout => "database_unavailable",
             _ => "internal_error",
@@ -215,7 +218,9 @@ impl AppError {
                 _,
             )) => "this conflicts with an existing record".into(),
             AppError::Database(e) if is_busy(e) => "the database is busy; retry the request".into(),
-            AppError::PoolExhausted(_) => "the service is busy; retry the request".into(),
+            AppError::PoolExhausted(_) | AppError::Busy => {
+                "the service is busy; retry the request".into()
+            }
             AppError::Database(e) if is_unreachable(e) => {
                 "the database is not reachable; retry the request".into()
             }
@@ -270,7 +275,7 @@ impl ResponseError for AppError {
                 _,
             )) => StatusCode::CONFLICT,
             AppError::Database(e) if is_busy(e) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::PoolExhausted(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::PoolExhausted(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(e) if is_unreachable(e) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::DatabaseTimeout => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -333,6 +338,7 @@ fn log_server_error(err: &AppError) {
         ),
         AppError::Database(e) => tracing::error!(error = %e, "database error"),
         AppError::PoolExhausted(e) => tracing::warn!(error = %e, "connection pool exhausted"),
+        AppError::Busy => tracing::warn!("no database connection free in time"),
         AppError::DatabaseTimeout => tracing::warn!("the database did not answer in time"),
         AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
         AppError::Client(_) => {}

@@ -23,13 +23,19 @@ use crate::state::AppState;
 /// Requests waiting for a database connection right now.
 static WAITING: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
-/// Counts a wait for a pooled connection while `get` runs.
-pub fn waiting_for_connection<T>(get: impl FnOnce() -> T) -> T {
+/// Counts a wait for a database connection while `wait` runs (also when
+/// the request is dropped while waiting).
+pub async fn waiting_for_connection<F: std::future::Future>(wait: F) -> F::Output {
     use std::sync::atomic::Ordering::Relaxed;
+    struct Waiting;
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            WAITING.fetch_sub(1, Relaxed);
+        }
+    }
     WAITING.fetch_add(1, Relaxed);
-    let got = get();
-    WAITING.fetch_sub(1, Relaxed);
-    got
+    let _waiting = Waiting;
+    wait.await
 }
 
 struct Metrics {

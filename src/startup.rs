@@ -242,6 +242,9 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
     let state = web::Data::new(AppState {
         pool,
         list_cache: Arc::new(list_cache),
+        db_slots: Arc::new(tokio::sync::Semaphore::new(
+            settings.database.pool_size as usize,
+        )),
         booking_groups: Arc::new(crate::bookings::group::Groups::new(Duration::from_millis(
             settings.bookings.group_window_ms,
         ))),

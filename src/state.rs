@@ -25,6 +25,10 @@ pub struct AppState {
     pub list_cache: Arc<crate::schedule::list_cache::ListCache>,
     /// Bookings of one session sharing a commit (`bookings::group`).
     pub booking_groups: Arc<crate::bookings::group::Groups>,
+    /// One permit per pooled connection: requests wait for a connection
+    /// here, as futures, instead of as blocking threads parked on the
+    /// pool's lock (a burst of a thousand made a thousand such threads).
+    pub db_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -36,9 +40,17 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let wait = Duration::from_millis(self.settings.database.acquire_timeout_ms);
+        let slot = crate::metrics::waiting_for_connection(tokio::time::timeout(
+            wait,
+            self.db_slots.clone().acquire_owned(),
+        ))
+        .await
+        .map_err(|_| AppError::Busy)?
+        .map_err(|_| AppError::Busy)?;
         let work = web::block(move || {
-            let mut conn = crate::metrics::waiting_for_connection(|| pool.get())
-                .map_err(AppError::PoolExhausted)?;
+            let _slot = slot;
+            let mut conn = pool.get().map_err(AppError::PoolExhausted)?;
             f(&mut conn)
         });
         let deadline = self.settings.database.request_timeout_ms;

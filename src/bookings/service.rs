@@ -354,13 +354,15 @@ pub fn book(
     turnaround_minutes: i64,
     no_shows: NoShowRule,
 ) -> AppResult<Booked> {
-    let prepared = prepare(conn, caller, session_id, req, no_shows)?;
+    let mut prepared = prepare(conn, caller, session_id, req, no_shows)?;
+    prepared.take_free_reference(conn)?;
     commit(conn, caller, &prepared, turnaround_minutes)
 }
 
 /// What a booking reads and checks before it takes anything: everything
 /// that can be read is read here, before the session's lock (and, for a
 /// grouped booking, before its transaction: `bookings::group`).
+#[derive(Clone)]
 pub struct Prepared {
     session: SessionRow,
     resident: ResidentRow,
@@ -379,6 +381,15 @@ pub struct Prepared {
 impl Prepared {
     pub fn session_id(&self) -> SessionId {
         self.session.id
+    }
+
+    /// Replaces the reference code with one no booking of the organisation
+    /// holds yet (one read). Without it the unique index refuses a taken
+    /// code at insert and the transaction fails: a group then runs each of
+    /// its bookings alone, after this.
+    pub fn take_free_reference(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        self.reference = new_reference(conn, self.session.organisation_id)?;
+        Ok(())
     }
 }
 
@@ -440,7 +451,8 @@ pub fn prepare(
         &resident,
         eligibility_override.as_deref(),
     )?;
-    let reference = new_reference(conn, session.organisation_id)?;
+    // Not checked yet: `take_free_reference`, or a group's commit.
+    let reference = reference::generate();
     let letter =
         compose::BookingLetter::prepare(conn, session.organisation_id, session.id, &resident)?;
     Ok(Prepared {

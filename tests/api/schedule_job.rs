@@ -217,6 +217,7 @@ async fn availability_costs_the_same_queries_for_any_page_size(db: Db) {
         list_cache: Arc::new(madoguchi::schedule::list_cache::ListCache::new(
             std::time::Duration::ZERO,
         )),
+        db_slots: Arc::new(tokio::sync::Semaphore::new(4)),
         booking_groups: Arc::new(madoguchi::bookings::group::Groups::new(
             std::time::Duration::ZERO,
         )),
