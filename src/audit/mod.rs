@@ -5,5 +5,5 @@ pub mod queries;
 pub mod routes;
 pub mod types;
 
-pub use queries::record;
+pub use queries::{entry, record, record_all};
 pub use types::Actor;

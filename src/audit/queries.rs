@@ -18,8 +18,19 @@ pub fn record(
     entity_id: impl ToString,
     summary: impl Into<String>,
 ) -> QueryResult<()> {
+    record_all(conn, &[entry(actor, action, entity, entity_id, summary)])
+}
+
+/// An audit entry, to be written with `record_all`.
+pub fn entry(
+    actor: impl Into<Actor>,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    summary: impl Into<String>,
+) -> AuditRow {
     let actor = actor.into();
-    let row = AuditRow {
+    AuditRow {
         id: uuid::Uuid::now_v7().to_string(),
         organisation_id: actor.organisation,
         actor_id: actor.account,
@@ -28,11 +39,25 @@ pub fn record(
         entity_id: entity_id.to_string(),
         summary: summary.into(),
         created_at: chrono::Utc::now().naive_utc(),
-    };
-    diesel::insert_into(audit_log::table)
-        .values(&row)
-        .execute(conn)
-        .map(|_| ())
+    }
+}
+
+/// Writes entries in one statement.
+pub fn record_all(conn: &mut DbConnection, entries: &[AuditRow]) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // Several rows in one INSERT is per backend in diesel (the
+    // multi-connection does not derive it).
+    match conn {
+        DbConnection::Pg(c) => diesel::insert_into(audit_log::table)
+            .values(entries)
+            .execute(c),
+        DbConnection::Sqlite(c) => diesel::insert_into(audit_log::table)
+            .values(entries)
+            .execute(c),
+    }
+    .map(|_| ())
 }
 
 /// Newest first; `limit + 1` rows so the caller can tell whether more exist.

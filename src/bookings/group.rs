@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::service::{self, Booked, Prepared};
+use super::service::{self, Booked, Later, Prepared};
 use crate::auth::Caller;
 use crate::db::{DbConnection, SessionId, write_tx};
 use crate::error::{AppError, AppResult};
@@ -150,11 +150,16 @@ pub fn run(
     group: &[(Caller, Prepared)],
     turnaround_minutes: i64,
 ) -> Vec<AppResult<Booked>> {
-    let together = write_tx(conn, |conn| {
-        group
+    let together: AppResult<Vec<Booked>> = write_tx(conn, |conn| {
+        let mut later = Later::default();
+        let all = group
             .iter()
-            .map(|(caller, prepared)| service::commit(conn, caller, prepared, turnaround_minutes))
-            .collect::<AppResult<Vec<Booked>>>()
+            .map(|(caller, prepared)| {
+                service::commit(conn, caller, prepared, turnaround_minutes, Some(&mut later))
+            })
+            .collect::<AppResult<Vec<Booked>>>()?;
+        later.write(conn)?;
+        Ok(all)
     });
     if let Ok(all) = together {
         return all.into_iter().map(Ok).collect();
@@ -165,7 +170,7 @@ pub fn run(
             write_tx(conn, |conn| {
                 let mut prepared = prepared.clone();
                 prepared.take_free_reference(conn)?;
-                service::commit(conn, caller, &prepared, turnaround_minutes)
+                service::commit(conn, caller, &prepared, turnaround_minutes, None)
             })
         })
         .collect()

@@ -263,11 +263,14 @@ pub fn settle_application(
     .map(|_| ())
 }
 
-pub fn insert(conn: &mut DbConnection, row: &BookingRow) -> QueryResult<()> {
-    diesel::insert_into(bookings::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+/// Inserts booking rows in one statement.
+pub fn insert_all(conn: &mut DbConnection, rows: &[BookingRow]) -> QueryResult<()> {
+    // Per backend: the multi-connection does not derive multi-row inserts.
+    match conn {
+        DbConnection::Pg(c) => diesel::insert_into(bookings::table).values(rows).execute(c),
+        DbConnection::Sqlite(c) => diesel::insert_into(bookings::table).values(rows).execute(c),
+    }
+    .map(|_| ())
 }
 
 pub fn reference_taken(

@@ -160,6 +160,18 @@ pub(crate) fn insert_booking(
     resident: &ResidentRow,
     new: NewRow,
 ) -> AppResult<BookingRow> {
+    let row = booking_row(conn, session, resident, new)?;
+    insert_rows(conn, std::slice::from_ref(&row))?;
+    Ok(row)
+}
+
+/// The row `insert_booking` inserts.
+fn booking_row(
+    conn: &mut DbConnection,
+    session: &SessionRow,
+    resident: &ResidentRow,
+    new: NewRow,
+) -> AppResult<BookingRow> {
     let now = Utc::now().naive_utc();
     let waived = new.fee_exemption_reason.is_some();
     let class_fee_yen = if waived { 0 } else { session.fee_yen };
@@ -198,11 +210,36 @@ pub(crate) fn insert_booking(
         offered_at: None,
         offer_expires_at: None,
     };
-    queries::insert(conn, &row).map_err(|e| match e {
+    Ok(row)
+}
+
+/// Inserts booking rows in one statement; a second active booking of a
+/// resident for a session is 409 `already_booked`.
+fn insert_rows(conn: &mut DbConnection, rows: &[BookingRow]) -> AppResult<()> {
+    queries::insert_all(conn, rows).map_err(|e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => already_booked(),
         other => other.into(),
-    })?;
-    Ok(row)
+    })
+}
+
+/// Rows a group of bookings inserts together just before its commit
+/// (`bookings::group`): the booking and its audit entry of each booking
+/// that claims no loaner and sends no mail; the others write theirs at
+/// once. Two statements for the group instead of two per booking.
+#[derive(Default)]
+pub struct Later {
+    bookings: Vec<BookingRow>,
+    audit: Vec<crate::audit::types::AuditRow>,
+}
+
+impl Later {
+    pub fn write(self, conn: &mut DbConnection) -> AppResult<()> {
+        if !self.bookings.is_empty() {
+            insert_rows(conn, &self.bookings)?;
+        }
+        crate::audit::record_all(conn, &self.audit)?;
+        Ok(())
+    }
 }
 
 /// The one rule every path that books with `needs_loaner` follows (a
@@ -356,7 +393,7 @@ pub fn book(
 ) -> AppResult<Booked> {
     let mut prepared = prepare(conn, caller, session_id, req, no_shows)?;
     prepared.take_free_reference(conn)?;
-    commit(conn, caller, &prepared, turnaround_minutes)
+    commit(conn, caller, &prepared, turnaround_minutes, None)
 }
 
 /// What a booking reads and checks before it takes anything: everything
@@ -482,6 +519,7 @@ pub fn commit(
     caller: &Caller,
     prepared: &Prepared,
     turnaround_minutes: i64,
+    later: Option<&mut Later>,
 ) -> AppResult<Booked> {
     let session = &prepared.session;
     let resident = &prepared.resident;
@@ -545,22 +583,47 @@ pub fn commit(
         prepared.if_no_loaner,
         turnaround_minutes,
     )?;
-    let mut row = insert_booking(
-        conn,
-        session,
-        resident,
-        NewRow {
-            reference: Some(prepared.reference.clone()),
-            channel: prepared.channel,
-            needs_loaner,
-            notes: prepared.notes.clone(),
-            seat,
-            window_override_reason: prepared.override_reason.clone(),
-            fee_exemption_reason: prepared.exemption.clone(),
-            eligibility_override_reason: prepared.eligibility_override.clone(),
-            entered_by: caller.account_id,
-        },
-    )?;
+    let new = NewRow {
+        reference: Some(prepared.reference.clone()),
+        channel: prepared.channel,
+        needs_loaner,
+        notes: prepared.notes.clone(),
+        seat,
+        window_override_reason: prepared.override_reason.clone(),
+        fee_exemption_reason: prepared.exemption.clone(),
+        eligibility_override_reason: prepared.eligibility_override.clone(),
+        entered_by: caller.account_id,
+    };
+    let audit_summary = |row: &BookingRow| {
+        format!(
+            "{} {} by {} ({})",
+            resident.display_name(),
+            row.status,
+            row.channel,
+            row.reference
+        )
+    };
+    // A booking with nothing to write after its row leaves its row and
+    // audit entry to the group's two inserts before the commit.
+    if let Some(later) = later.filter(|_| loaner.is_none() && prepared.letter.is_none()) {
+        let row = booking_row(conn, session, resident, new)?;
+        later.audit.push(crate::audit::entry(
+            caller,
+            "booking.create",
+            "booking",
+            row.id,
+            audit_summary(&row),
+        ));
+        later.bookings.push(row.clone());
+        return Ok(Booked {
+            row,
+            position,
+            resident: resident.clone(),
+            loaner: pool::label(None),
+            warning: prepared.warning.clone(),
+        });
+    }
+    let mut row = insert_booking(conn, session, resident, new)?;
     if let Some(status) = loaner {
         pool::record(conn, session, row.id, status, turnaround_minutes)?;
         // The claim sets what is due (a reserved device adds its fee).
@@ -596,13 +659,7 @@ pub fn commit(
         caller.account_id,
         "booking.create",
         row.id,
-        format!(
-            "{} {} by {} ({})",
-            resident.display_name(),
-            row.status,
-            row.channel,
-            row.reference
-        ),
+        audit_summary(&row),
     )?;
     Ok(Booked {
         row,

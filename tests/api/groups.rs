@@ -3,7 +3,7 @@
 //! that holds it, and one bad booking in a group fails alone.
 
 use diesel::prelude::*;
-use madoguchi::db::schema::{bookings, sessions};
+use madoguchi::db::schema::{bookings, outbox_messages, sessions};
 use serde_json::{Value, json};
 
 use crate::helpers::{Db, TestApp, db_tests, spawn_app_with};
@@ -165,7 +165,79 @@ async fn one_bad_booking_in_a_group_fails_alone(db: Db) {
     assert_eq!(for_tenth, 0);
 }
 
+async fn a_group_mixes_plain_bookings_with_loaners_and_mail(db: Db) {
+    let app = app_with_window(db).await;
+    let (venue, course) = app.venue_and_course().await;
+    let date = chrono::Utc::now().date_naive() + chrono::Duration::days(4);
+    let session = app
+        .post_ok(
+            "/api/v1/sessions",
+            &app.admin_token,
+            &json!({"course_id": course, "venue_id": venue, "date": date, "start_time": "14:00",
+                    "capacity": 20, "loaner_fee_yen": 200}),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post_ok(
+        "/api/v1/devices",
+        &app.admin_token,
+        &json!({"asset_tag": "KITA-001", "kind": "smartphone", "os": "android", "model": "AQUOS wish4", "home_venue_id": venue}),
+        201,
+    )
+    .await;
+    let mut bodies: Vec<Value> = app
+        .residents_ok(6)
+        .await
+        .iter()
+        .map(|r| json!({"resident_id": r, "channel": "phone"}))
+        .collect();
+    let lender = app.resident_ok("鈴木", "一郎", "すずき").await;
+    bodies.push(json!({"resident_id": lender, "channel": "phone", "needs_loaner": true}));
+    let writer = crate::mail::resident(&app, "花子", "email", "hanako@kita.example").await;
+    bodies.push(json!({"resident_id": writer, "channel": "phone"}));
+    let audit_before = app.audit_count();
+    let answers =
+        futures::future::join_all(bodies.iter().map(|b| book(&app, &session, b.clone()))).await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 201, "{body}");
+        assert_eq!(body["status"], "confirmed");
+    }
+    let loaners: Vec<&str> = answers
+        .iter()
+        .map(|(_, b)| b["loaner"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        loaners.iter().filter(|l| **l == "reserved").count(),
+        1,
+        "{loaners:?}"
+    );
+    assert_eq!(answers[6].1["loaner"], "reserved");
+    assert_eq!(answers[6].1["fee_due"], 300);
+    assert_eq!(counters(&app, &session), (8, 0));
+    assert_eq!(rows_by_status(&app, &session, "confirmed"), 8);
+    assert_eq!(app.audit_count(), audit_before + 8);
+    let mailed = answers[7].1["id"].as_str().unwrap().to_owned();
+    let mut conn = app.pool.get().unwrap();
+    let letters: i64 = outbox_messages::table
+        .filter(outbox_messages::booking_id.eq(&mailed))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(letters, 1);
+    if db == Db::Postgres {
+        let transactions = transactions_of(&app, &session);
+        assert!(
+            transactions < 8,
+            "{transactions} transactions for 8 bookings"
+        );
+    }
+}
+
 db_tests!(
     bookings_sent_together_are_each_answered_after_their_commit,
     one_bad_booking_in_a_group_fails_alone,
+    a_group_mixes_plain_bookings_with_loaners_and_mail,
 );
