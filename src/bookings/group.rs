@@ -1,20 +1,25 @@
-//! Group commit: bookings of one session that arrive together share one
-//! transaction and one commit.
+//! Group commit: bookings that arrive together share one transaction and
+//! one commit.
 //!
-//! Every booking takes the session's row lock, so bookings of one popular
-//! session queue on it and each holds it through its own commit. Here a
-//! booking first does its reads and checks on its own connection
-//! (`service::prepare`, no lock), then joins its session's queue. The first
-//! to arrive leads: it takes everything queued (up to `MAX_GROUP`), runs
-//! their `service::commit`s in one write transaction, and answers each only
-//! after the commit. Bookings that arrive meanwhile form the next group.
-//! If any booking of a group fails (a refusal such as `no_loaner_available`
-//! or a database error such as a duplicate), the whole group rolls back and
-//! each of its bookings runs alone in its own transaction, so only the bad
-//! one fails, with the answer it would have had alone.
+//! Every booking takes its session's row lock, so bookings of one popular
+//! session queue on it and each held it through its own commit; and every
+//! booking paid for its own BEGIN, inserts and COMMIT. Here a booking first
+//! does its reads and checks on its own connection (`service::prepare`, no
+//! lock), then joins its organisation's queue in this process. The first
+//! to arrive leads: it takes everything queued (up to `MAX_GROUP`), orders
+//! it by session (arrival order within a session, and one lock order for
+//! every group), runs their `service::commit`s in one write transaction
+//! (each takes its seat; the rows of plain bookings and their audit entries
+//! are inserted together at the end: `service::Later`), and answers each
+//! only after the commit. Bookings that arrive meanwhile form the next
+//! group. If any booking of a group fails (a refusal such as
+//! `no_loaner_available`, or a database error such as a duplicate or a
+//! deadlock with another instance), the whole group rolls back and each of
+//! its bookings runs alone in its own transaction, so only the bad one
+//! fails, with the answer it would have had alone.
 //!
-//! One process groups its own requests; other instances' bookings of the
-//! same session still queue on the row lock as before.
+//! One process groups its own requests; other instances' bookings still
+//! queue on the session rows' locks as before.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,7 +29,7 @@ use tokio::sync::oneshot;
 
 use super::service::{self, Booked, Later, Prepared};
 use crate::auth::Caller;
-use crate::db::{DbConnection, SessionId, write_tx};
+use crate::db::{DbConnection, OrganisationId, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -37,11 +42,11 @@ struct Waiting {
     reply: oneshot::Sender<AppResult<Booked>>,
 }
 
-/// The queues of the sessions being booked; a session has an entry while
-/// a leader runs its groups.
+/// The queues of the organisations booking now; one has an entry while a
+/// leader runs its groups.
 pub struct Groups {
     window: Duration,
-    queues: Mutex<HashMap<SessionId, Vec<Waiting>>>,
+    queues: Mutex<HashMap<OrganisationId, Vec<Waiting>>>,
 }
 
 impl Groups {
@@ -52,8 +57,8 @@ impl Groups {
         }
     }
 
-    /// Books what `prepare` made ready, in a group with the session's other
-    /// bookings arriving now; answers after the commit that holds it.
+    /// Books what `prepare` made ready, in a group with the organisation's
+    /// other bookings arriving now; answers after the commit that holds it.
     pub async fn book(
         state: &AppState,
         caller: Caller,
@@ -61,7 +66,7 @@ impl Groups {
         turnaround_minutes: i64,
     ) -> AppResult<Booked> {
         let groups = state.booking_groups.clone();
-        let session = prepared.session_id();
+        let organisation = caller.organisation_id;
         let (reply, answer) = oneshot::channel();
         let waiting = Waiting {
             caller,
@@ -70,13 +75,13 @@ impl Groups {
         };
         let lead = {
             let mut queues = groups.queues.lock().unwrap_or_else(|e| e.into_inner());
-            match queues.get_mut(&session) {
+            match queues.get_mut(&organisation) {
                 Some(queue) => {
                     queue.push(waiting);
                     false
                 }
                 None => {
-                    queues.insert(session, vec![waiting]);
+                    queues.insert(organisation, vec![waiting]);
                     true
                 }
             }
@@ -84,7 +89,7 @@ impl Groups {
         if lead {
             let state = state.clone();
             actix_web::rt::spawn(async move {
-                groups.lead(&state, session, turnaround_minutes).await;
+                groups.lead(&state, organisation, turnaround_minutes).await;
             });
         }
         answer.await.map_err(|_| {
@@ -92,24 +97,27 @@ impl Groups {
         })?
     }
 
-    /// Runs the session's groups until its queue is empty.
-    async fn lead(&self, state: &AppState, session: SessionId, turnaround_minutes: i64) {
+    /// Runs the organisation's groups until its queue is empty.
+    async fn lead(&self, state: &AppState, organisation: OrganisationId, turnaround_minutes: i64) {
         if !self.window.is_zero() {
             tokio::time::sleep(self.window).await;
         }
         loop {
-            let group: Vec<Waiting> = {
+            let mut group: Vec<Waiting> = {
                 let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(queue) = queues.get_mut(&session) else {
+                let Some(queue) = queues.get_mut(&organisation) else {
                     return;
                 };
                 if queue.is_empty() {
-                    queues.remove(&session);
+                    queues.remove(&organisation);
                     return;
                 }
                 let n = queue.len().min(MAX_GROUP);
                 queue.drain(..n).collect()
             };
+            // Session by session (stable: arrival order within one), so
+            // every group locks session rows in the same order.
+            group.sort_by_key(|w| w.prepared.session_id().0);
             let (work, replies): (Vec<_>, Vec<_>) = group
                 .into_iter()
                 .map(|w| ((w.caller, w.prepared), w.reply))

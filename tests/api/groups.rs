@@ -54,19 +54,22 @@ fn rows_by_status(app: &TestApp, session: &str, status: &str) -> i64 {
         .unwrap()
 }
 
-/// How many transactions wrote the session's bookings (PostgreSQL's xmin).
-fn transactions_of(app: &TestApp, session: &str) -> i64 {
+/// How many transactions wrote these sessions' bookings (PostgreSQL's xmin).
+fn transactions_of(app: &TestApp, sessions: &[String]) -> i64 {
     #[derive(QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
     let mut conn = app.pool.get().unwrap();
+    let madoguchi::db::DbConnection::Pg(pg) = &mut *conn else {
+        panic!("xmin is PostgreSQL's");
+    };
     diesel::sql_query(
-        "SELECT count(DISTINCT xmin::text)::bigint AS n FROM bookings WHERE session_id = $1",
+        "SELECT count(DISTINCT xmin::text)::bigint AS n FROM bookings WHERE session_id = ANY($1)",
     )
-    .bind::<diesel::sql_types::Text, _>(session)
-    .get_result::<N>(&mut *conn)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(sessions)
+    .get_result::<N>(pg)
     .unwrap()
     .n
 }
@@ -109,7 +112,7 @@ async fn bookings_sent_together_are_each_answered_after_their_commit(db: Db) {
     );
     if db == Db::Postgres {
         // They did share commits: fewer transactions than bookings.
-        let transactions = transactions_of(&app, &session);
+        let transactions = transactions_of(&app, std::slice::from_ref(&session));
         assert!(
             transactions < 30,
             "{transactions} transactions for 30 bookings"
@@ -228,10 +231,56 @@ async fn a_group_mixes_plain_bookings_with_loaners_and_mail(db: Db) {
         .unwrap();
     assert_eq!(letters, 1);
     if db == Db::Postgres {
-        let transactions = transactions_of(&app, &session);
+        let transactions = transactions_of(&app, std::slice::from_ref(&session));
         assert!(
             transactions < 8,
             "{transactions} transactions for 8 bookings"
+        );
+    }
+}
+
+async fn bookings_of_several_sessions_share_a_commit_and_each_keeps_its_order(db: Db) {
+    let app = app_with_window(db).await;
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        sessions.push(app.session_ok(2, json!({})).await);
+    }
+    let residents = app.residents_ok(12).await;
+    let answers = futures::future::join_all(residents.iter().enumerate().map(|(i, r)| {
+        let session = &sessions[i % 3];
+        let app = &app;
+        async move {
+            (
+                session.clone(),
+                book(app, session, json!({"resident_id": r, "channel": "phone"})).await,
+            )
+        }
+    }))
+    .await;
+    for session in &sessions {
+        let mine: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| s == session)
+            .map(|(_, (status, body))| {
+                assert_eq!(*status, 201, "{body}");
+                body
+            })
+            .collect();
+        let confirmed = mine.iter().filter(|b| b["status"] == "confirmed").count();
+        let mut positions: Vec<i64> = mine
+            .iter()
+            .filter_map(|b| b["waitlist_position"].as_i64())
+            .collect();
+        positions.sort();
+        assert_eq!((confirmed, positions), (2, vec![1, 2]));
+        assert_eq!(counters(&app, session), (2, 2));
+        assert_eq!(rows_by_status(&app, session, "waitlisted"), 2);
+    }
+    if db == Db::Postgres {
+        let transactions = transactions_of(&app, &sessions);
+        assert!(
+            transactions < 12,
+            "{transactions} transactions for 12 bookings"
         );
     }
 }
@@ -240,4 +289,5 @@ db_tests!(
     bookings_sent_together_are_each_answered_after_their_commit,
     one_bad_booking_in_a_group_fails_alone,
     a_group_mixes_plain_bookings_with_loaners_and_mail,
+    bookings_of_several_sessions_share_a_commit_and_each_keeps_its_order,
 );
