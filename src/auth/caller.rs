@@ -110,6 +110,12 @@ impl Bearer {
         Ok((state, Bearer { claims }))
     }
 
+    /// The account and auth session the token names: one look-up answers
+    /// every request made with them at the same moment.
+    pub fn key(&self) -> (AccountId, AuthSessionId) {
+        (self.claims.sub, self.claims.sid)
+    }
+
     /// The organisation the token was issued for (checked against the
     /// account by `caller`).
     pub fn organisation(&self) -> OrganisationId {

@@ -1,22 +1,28 @@
-//! Group commit: bookings that arrive together share one transaction and
-//! one commit.
+//! Group commit: bookings that arrive together share their reads, one
+//! transaction and one commit.
 //!
 //! Every booking takes its session's row lock, so bookings of one popular
-//! session queue on it and each held it through its own commit; and every
-//! booking paid for its own BEGIN, inserts and COMMIT. Here a booking first
-//! does its reads and checks on its own connection (`service::prepare`, no
-//! lock), then joins its organisation's queue in this process. The first
-//! to arrive leads: it takes everything queued (up to `MAX_GROUP`), orders
-//! it by session (arrival order within a session, and one lock order for
-//! every group), runs their `service::commit`s in one write transaction
-//! (each takes its seat; the rows of plain bookings and their audit entries
-//! are inserted together at the end: `service::Later`), and answers each
-//! only after the commit. Bookings that arrive meanwhile form the next
-//! group. If any booking of a group fails (a refusal such as
+//! session queued on it and each held it through its own commit; and every
+//! booking paid for its own caller look-up, reads, BEGIN, inserts and
+//! COMMIT. Here a booking request (its token verified) joins its
+//! organisation's queue in this process. The first to arrive leads: it
+//! takes everything queued (up to `MAX_GROUP`) and, on one connection,
+//! checks each caller (once per auth session), reads all the sessions with
+//! their courses and all the residents with their recent no-shows in one
+//! statement each, and runs each booking's own checks
+//! (`service::prepare_from`); a booking refused there is answered alone.
+//! Then it takes the seats of the others in one write transaction, session
+//! by session (arrival order within a session, one lock order for every
+//! group), inserts the rows of the plain bookings and their audit entries
+//! together (`service::Later`), commits, and only then answers each. If any
+//! booking fails inside the transaction (a refusal such as
 //! `no_loaner_available`, or a database error such as a duplicate or a
-//! deadlock with another instance), the whole group rolls back and each of
-//! its bookings runs alone in its own transaction, so only the bad one
-//! fails, with the answer it would have had alone.
+//! deadlock with another instance), the transaction rolls back and each of
+//! those bookings runs alone in its own, so only the bad one fails, with
+//! the answer it would have had alone. Bookings that arrive meanwhile form
+//! the next group; up to `LANES` groups of one organisation run at once,
+//! each on its own connection (4 lanes measured slower than 2 on two cores:
+//! smaller groups, more waiting on the same rows).
 //!
 //! One process groups its own requests; other instances' bookings still
 //! queue on the session rows' locks as before.
@@ -27,26 +33,54 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::service::{self, Booked, Later, Prepared};
-use crate::auth::Caller;
-use crate::db::{DbConnection, OrganisationId, write_tx};
+use super::service::{self, Booked, Later, NoShowRule, Prepared};
+use super::types::NewBooking;
+use crate::auth::{Bearer, Caller, WRITERS};
+use crate::db::{DbConnection, OrganisationId, ResidentId, SessionId, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// At most this many bookings share a transaction.
 pub const MAX_GROUP: usize = 64;
 
+/// At most this many groups of one organisation run at once (each on its
+/// own connection): one group's round trips wait on the network and the
+/// database, and a second group fills that time.
+pub const LANES: usize = 2;
+
+/// A booking as it arrived: who asks (token verified, account not yet
+/// looked up), for which session, what.
+pub struct Request {
+    pub bearer: Bearer,
+    pub session: SessionId,
+    pub booking: NewBooking,
+}
+
 struct Waiting {
-    caller: Caller,
-    prepared: Prepared,
+    request: Request,
     reply: oneshot::Sender<AppResult<Booked>>,
+}
+
+/// What every booking of a group is judged by.
+#[derive(Clone, Copy)]
+pub struct Rules {
+    pub no_shows: NoShowRule,
+    pub turnaround_minutes: i64,
 }
 
 /// The queues of the organisations booking now; one has an entry while a
 /// leader runs its groups.
 pub struct Groups {
     window: Duration,
-    queues: Mutex<HashMap<OrganisationId, Vec<Waiting>>>,
+    queues: Mutex<HashMap<OrganisationId, Queue>>,
+}
+
+/// An organisation's bookings waiting for a group, and how many leaders
+/// are running its groups.
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Waiting>,
+    leaders: usize,
 }
 
 impl Groups {
@@ -57,39 +91,28 @@ impl Groups {
         }
     }
 
-    /// Books what `prepare` made ready, in a group with the organisation's
-    /// other bookings arriving now; answers after the commit that holds it.
-    pub async fn book(
-        state: &AppState,
-        caller: Caller,
-        prepared: Prepared,
-        turnaround_minutes: i64,
-    ) -> AppResult<Booked> {
+    /// Books in a group with the organisation's other bookings arriving
+    /// now; answers after the commit that holds it (or at once when it is
+    /// refused before).
+    pub async fn book(state: &AppState, request: Request, rules: Rules) -> AppResult<Booked> {
         let groups = state.booking_groups.clone();
-        let organisation = caller.organisation_id;
+        let organisation = request.bearer.organisation();
         let (reply, answer) = oneshot::channel();
-        let waiting = Waiting {
-            caller,
-            prepared,
-            reply,
-        };
+        let waiting = Waiting { request, reply };
         let lead = {
             let mut queues = groups.queues.lock().unwrap_or_else(|e| e.into_inner());
-            match queues.get_mut(&organisation) {
-                Some(queue) => {
-                    queue.push(waiting);
-                    false
-                }
-                None => {
-                    queues.insert(organisation, vec![waiting]);
-                    true
-                }
+            let queue = queues.entry(organisation).or_default();
+            queue.waiting.push(waiting);
+            let lead = queue.leaders < LANES;
+            if lead {
+                queue.leaders += 1;
             }
+            lead
         };
         if lead {
             let state = state.clone();
             actix_web::rt::spawn(async move {
-                groups.lead(&state, organisation, turnaround_minutes).await;
+                groups.lead(&state, organisation, rules).await;
             });
         }
         answer.await.map_err(|_| {
@@ -98,7 +121,7 @@ impl Groups {
     }
 
     /// Runs the organisation's groups until its queue is empty.
-    async fn lead(&self, state: &AppState, organisation: OrganisationId, turnaround_minutes: i64) {
+    async fn lead(&self, state: &AppState, organisation: OrganisationId, rules: Rules) {
         if !self.window.is_zero() {
             tokio::time::sleep(self.window).await;
         }
@@ -108,22 +131,23 @@ impl Groups {
                 let Some(queue) = queues.get_mut(&organisation) else {
                     return;
                 };
-                if queue.is_empty() {
-                    queues.remove(&organisation);
+                if queue.waiting.is_empty() {
+                    queue.leaders -= 1;
+                    if queue.leaders == 0 {
+                        queues.remove(&organisation);
+                    }
                     return;
                 }
-                let n = queue.len().min(MAX_GROUP);
-                queue.drain(..n).collect()
+                let n = queue.waiting.len().min(MAX_GROUP);
+                queue.waiting.drain(..n).collect()
             };
             // Session by session (stable: arrival order within one), so
             // every group locks session rows in the same order.
-            group.sort_by_key(|w| w.prepared.session_id().0);
-            let (work, replies): (Vec<_>, Vec<_>) = group
-                .into_iter()
-                .map(|w| ((w.caller, w.prepared), w.reply))
-                .unzip();
+            group.sort_by_key(|w| w.request.session.0);
+            let (work, replies): (Vec<_>, Vec<_>) =
+                group.into_iter().map(|w| (w.request, w.reply)).unzip();
             match state
-                .db(move |conn| Ok(run(conn, &work, turnaround_minutes)))
+                .db(move |conn| Ok(run(conn, organisation, &work, rules)))
                 .await
             {
                 Ok(answers) => {
@@ -146,6 +170,99 @@ impl Groups {
     }
 }
 
+/// One group: the callers, the reads and each booking's checks, then its
+/// transaction. Returns an answer per request, in order.
+pub fn run(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    requests: &[Request],
+    rules: Rules,
+) -> Vec<AppResult<Booked>> {
+    let mut answers: Vec<Option<AppResult<Booked>>> = requests.iter().map(|_| None).collect();
+    let ready = match prepare(conn, organisation, requests, rules) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // A read failed: every booking gets that failure's answer.
+            let mut first = Some(e);
+            return requests
+                .iter()
+                .map(|_| Err(first.take().unwrap_or(AppError::DatabaseTimeout)))
+                .collect();
+        }
+    };
+    let (mut indices, mut group) = (Vec::new(), Vec::new());
+    for (i, prepared) in ready.into_iter().enumerate() {
+        match prepared {
+            Ok(p) => {
+                indices.push(i);
+                group.push(p);
+            }
+            Err(e) => answers[i] = Some(Err(e)),
+        }
+    }
+    for (i, answer) in indices
+        .into_iter()
+        .zip(commit(conn, &group, rules.turnaround_minutes))
+    {
+        answers[i] = Some(answer);
+    }
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or(Err(AppError::DatabaseTimeout)))
+        .collect()
+}
+
+/// The callers (one look-up per auth session) and the reads of every
+/// booking of the group, then each booking's own checks.
+fn prepare(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    requests: &[Request],
+    rules: Rules,
+) -> AppResult<Vec<AppResult<(Caller, Prepared)>>> {
+    let mut callers: HashMap<_, Option<Caller>> = HashMap::new();
+    for r in requests {
+        if let std::collections::hash_map::Entry::Vacant(slot) = callers.entry(r.bearer.key()) {
+            slot.insert(r.bearer.caller(conn).ok());
+        }
+    }
+    let sessions: Vec<SessionId> = requests.iter().map(|r| r.session).collect();
+    let residents: Vec<ResidentId> = requests
+        .iter()
+        .map(|r| ResidentId(r.booking.resident_id))
+        .collect();
+    let sessions = super::queries::sessions_with_courses(conn, organisation, &sessions)?;
+    let residents = super::queries::residents_with_no_shows(
+        conn,
+        organisation,
+        &residents,
+        rules.no_shows.since(),
+    )?;
+    Ok(requests
+        .iter()
+        .map(|r| {
+            let caller = match callers.get(&r.bearer.key()).cloned().flatten() {
+                Some(caller) => caller,
+                // Refused: look again for this one's own answer (401, 403).
+                None => r.bearer.caller(conn)?,
+            };
+            caller.require(WRITERS)?;
+            // A resident booked twice in one group is read once.
+            let session = sessions.get(&r.session).cloned();
+            let resident = residents.get(&ResidentId(r.booking.resident_id)).cloned();
+            let prepared = service::prepare_from(
+                conn,
+                &caller,
+                session,
+                resident,
+                &r.booking,
+                rules.no_shows,
+            )?;
+            Ok((caller, prepared))
+        })
+        .collect())
+}
+
 /// One group's transaction: all together, or (when one of them fails)
 /// each alone. Returns an answer per booking, in order.
 ///
@@ -153,11 +270,14 @@ impl Groups {
 /// unique index refuses a taken one (about one booking in ten thousand for
 /// an organisation with 100,000 bookings), and the group runs alone. Alone,
 /// each booking first takes a checked code, as `service::book` does.
-pub fn run(
+fn commit(
     conn: &mut DbConnection,
     group: &[(Caller, Prepared)],
     turnaround_minutes: i64,
 ) -> Vec<AppResult<Booked>> {
+    if group.is_empty() {
+        return Vec::new();
+    }
     let together: AppResult<Vec<Booked>> = write_tx(conn, |conn| {
         let mut later = Later::default();
         let all = group

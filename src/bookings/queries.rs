@@ -2,6 +2,8 @@
 //! the conditional updates here, inside the booking's transaction.
 
 use chrono::{NaiveDateTime, Utc};
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use super::types::{BookingFilter, BookingRow, BookingStatus, ResidentRef};
@@ -645,21 +647,7 @@ pub fn session_with_course(
     organisation: OrganisationId,
     id: SessionId,
 ) -> QueryResult<Option<(crate::schedule::types::SessionRow, Option<CourseRow>)>> {
-    use crate::db::schema::courses;
-    sessions::table
-        .left_join(
-            courses::table.on(courses::id
-                .eq(sessions::course_id)
-                .and(courses::organisation_id.eq(sessions::organisation_id))),
-        )
-        .filter(sessions::organisation_id.eq(organisation))
-        .filter(sessions::id.eq(id))
-        .select((
-            crate::schedule::types::SessionRow::as_select(),
-            Option::<CourseRow>::as_select(),
-        ))
-        .first(conn)
-        .optional()
+    Ok(sessions_with_courses(conn, organisation, &[id])?.remove(&id))
 }
 
 /// A resident with the start instants of the sessions they did not come to
@@ -670,6 +658,39 @@ pub fn resident_with_no_shows(
     id: ResidentId,
     since: NaiveDateTime,
 ) -> QueryResult<Option<(ResidentRow, Vec<NaiveDateTime>)>> {
+    Ok(residents_with_no_shows(conn, organisation, &[id], since)?.remove(&id))
+}
+
+/// `session_with_course` for many sessions, in one statement.
+pub fn sessions_with_courses(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    ids: &[SessionId],
+) -> QueryResult<HashMap<SessionId, (crate::schedule::types::SessionRow, Option<CourseRow>)>> {
+    use crate::db::schema::courses;
+    let rows: Vec<(crate::schedule::types::SessionRow, Option<CourseRow>)> = sessions::table
+        .left_join(
+            courses::table.on(courses::id
+                .eq(sessions::course_id)
+                .and(courses::organisation_id.eq(sessions::organisation_id))),
+        )
+        .filter(sessions::organisation_id.eq(organisation))
+        .filter(sessions::id.eq_any(ids))
+        .select((
+            crate::schedule::types::SessionRow::as_select(),
+            Option::<CourseRow>::as_select(),
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.0.id, r)).collect())
+}
+
+/// `resident_with_no_shows` for many residents, in one statement.
+pub fn residents_with_no_shows(
+    conn: &mut DbConnection,
+    organisation: OrganisationId,
+    ids: &[ResidentId],
+    since: NaiveDateTime,
+) -> QueryResult<HashMap<ResidentId, (ResidentRow, Vec<NaiveDateTime>)>> {
     let rows: Vec<(ResidentRow, Option<NaiveDateTime>)> = residents::table
         .left_join(
             bookings::table.on(bookings::resident_id
@@ -682,13 +703,18 @@ pub fn resident_with_no_shows(
                 .and(sessions::starts_at.ge(since))),
         )
         .filter(residents::organisation_id.eq(organisation))
-        .filter(residents::id.eq(id))
+        .filter(residents::id.eq_any(ids))
         .select((ResidentRow::as_select(), sessions::starts_at.nullable()))
         .load(conn)?;
-    let mut missed: Vec<NaiveDateTime> = rows.iter().filter_map(|(_, at)| *at).collect();
-    missed.sort();
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(|(resident, _)| (resident, missed)))
+    let mut found: HashMap<ResidentId, (ResidentRow, Vec<NaiveDateTime>)> = HashMap::new();
+    for (resident, at) in rows {
+        let entry = found
+            .entry(resident.id)
+            .or_insert_with(|| (resident, Vec::new()));
+        entry.1.extend(at);
+    }
+    for (_, missed) in found.values_mut() {
+        missed.sort();
+    }
+    Ok(found)
 }

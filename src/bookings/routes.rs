@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::group::Groups;
+use super::group::{Groups, Request, Rules};
 use super::loaners as pool;
 use super::queries;
 use super::reference;
@@ -115,19 +115,19 @@ async fn create_booking(
     let session = SessionId(id.into_inner());
     let request = body.0;
     if !idempotent.has_key() {
-        // Reads and checks on this request's connection, then the seat in
-        // a group with the session's other bookings arriving now.
-        let (caller, prepared) = state
-            .db(move |conn| {
-                let caller = bearer.caller(conn)?;
-                caller.require(WRITERS)?;
-                let prepared = service::prepare(conn, &caller, session, &request, no_shows)?;
-                Ok((caller, prepared))
-            })
-            .await?;
-        let booked = Groups::book(&state, caller, prepared, turnaround).await?;
-        let answer = created(booked);
-        return Ok(HttpResponse::Created().json(answer));
+        // With the organisation's other bookings arriving now: the caller,
+        // the reads, the seat and the commit (`bookings::group`).
+        let rules = Rules {
+            no_shows,
+            turnaround_minutes: turnaround,
+        };
+        let request = Request {
+            bearer,
+            session,
+            booking: request,
+        };
+        let booked = Groups::book(&state, request, rules).await?;
+        return Ok(HttpResponse::Created().json(created(booked)));
     }
     idempotent
         .with_body(&request)?

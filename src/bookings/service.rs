@@ -440,16 +440,40 @@ pub fn prepare(
     req: &NewBooking,
     no_shows: NoShowRule,
 ) -> AppResult<Prepared> {
-    let (session, course) = queries::session_with_course(conn, caller.organisation_id, session_id)?
-        .ok_or_else(|| AppError::not_found("session"))?;
+    let session = queries::session_with_course(conn, caller.organisation_id, session_id)?;
+    let resident = match session {
+        // The session's 404 comes first.
+        None => None,
+        Some(_) => queries::resident_with_no_shows(
+            conn,
+            caller.organisation_id,
+            ResidentId(req.resident_id),
+            no_shows.since(),
+        )?,
+    };
+    prepare_from(conn, caller, session, resident, req, no_shows)
+}
+
+/// A session with its course, as a booking reads it.
+pub type SessionRead = (SessionRow, Option<crate::courses::types::CourseRow>);
+/// A resident with the start instants of their recent no-shows.
+pub type ResidentRead = (ResidentRow, Vec<chrono::NaiveDateTime>);
+
+/// `prepare` with the session and the resident already read (`None`: not
+/// found in the caller's organisation); a group reads those of all its
+/// bookings in two statements (`bookings::group`).
+pub fn prepare_from(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session: Option<SessionRead>,
+    resident: Option<ResidentRead>,
+    req: &NewBooking,
+    no_shows: NoShowRule,
+) -> AppResult<Prepared> {
+    let (session, course) = session.ok_or_else(|| AppError::not_found("session"))?;
     bookable(&session)?;
-    let (resident, missed) = queries::resident_with_no_shows(
-        conn,
-        caller.organisation_id,
-        ResidentId(req.resident_id),
-        no_shows.since(),
-    )?
-    .ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
+    let (resident, missed) =
+        resident.ok_or_else(|| AppError::invalid_field("resident_id", "no such resident"))?;
     let resident = bookable_resident(resident)?;
     let warning = no_shows.warning(conn, caller.organisation_id, &missed)?;
     let notes = optional_text(req.notes.as_deref(), 1000)
