@@ -256,7 +256,7 @@ fn wrk(args: &[&str]) -> String {
 
 /// Residents set up per second of each sustained load (each booking a
 /// distinct resident); more than either database books in a second here.
-const RESIDENTS_PER_SECOND: usize = 5000;
+const RESIDENTS_PER_SECOND: usize = 10_000;
 
 fn print_wrk(out: &str) {
     for line in out.lines() {
