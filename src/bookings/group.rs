@@ -29,7 +29,7 @@
 //! queue on the session rows' locks as before.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -123,6 +123,11 @@ impl Groups {
 
     /// Runs the organisation's groups until its queue is empty.
     async fn lead(&self, state: &AppState, organisation: OrganisationId, rules: Rules) {
+        let mut lane = Lane {
+            groups: self,
+            organisation,
+            done: false,
+        };
         if !self.window.is_zero() {
             tokio::time::sleep(self.window).await;
         }
@@ -130,13 +135,17 @@ impl Groups {
             let mut group: Vec<Waiting> = {
                 let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
                 let Some(queue) = queues.get_mut(&organisation) else {
+                    lane.done = true;
                     return;
                 };
                 if queue.waiting.is_empty() {
+                    // Under the same lock as the arrivals' check, so none
+                    // is left without a leader.
                     queue.leaders -= 1;
                     if queue.leaders == 0 {
                         queues.remove(&organisation);
                     }
+                    lane.done = true;
                     return;
                 }
                 let n = queue.waiting.len().min(MAX_GROUP);
@@ -147,26 +156,71 @@ impl Groups {
             group.sort_by_key(|w| w.request.session.0);
             let (work, replies): (Vec<_>, Vec<_>) =
                 group.into_iter().map(|w| (w.request, w.reply)).unzip();
-            match state
-                .db(move |conn| Ok(run(conn, organisation, &work, rules)))
-                .await
-            {
-                Ok(answers) => {
-                    for (reply, answer) in replies.into_iter().zip(answers) {
-                        // A client that went away no longer listens.
-                        let _ = reply.send(answer);
+            // The answers are sent by the database work itself, right after
+            // its commit: it runs to its end even when this task is dropped
+            // (an actix worker stopping at shutdown), so a committed
+            // booking is never left without its answer. If the work never
+            // ran or did not finish in time, the leader answers instead;
+            // whichever comes first takes the replies.
+            let replies = Arc::new(Mutex::new(Some(replies)));
+            let in_work = replies.clone();
+            let ran = state
+                .db(move |conn| {
+                    let answers = run(conn, organisation, &work, rules);
+                    if let Some(replies) = take(&in_work) {
+                        for (reply, answer) in replies.into_iter().zip(answers) {
+                            // A client that went away no longer listens.
+                            let _ = reply.send(answer);
+                        }
                     }
-                }
-                Err(e) => {
-                    // No connection, or the database did not answer in
-                    // time: every booking of the group gets that answer.
-                    let mut first = Some(e);
-                    for reply in replies {
-                        let e = first.take().unwrap_or(AppError::DatabaseTimeout);
-                        let _ = reply.send(Err(e));
-                    }
+                    Ok(())
+                })
+                .await;
+            if let (Err(e), Some(replies)) = (ran, take(&replies)) {
+                // No connection, or the database did not answer in time:
+                // every booking of the group gets that answer (503).
+                let mut first = Some(e);
+                for reply in replies {
+                    let e = first.take().unwrap_or(AppError::DatabaseTimeout);
+                    let _ = reply.send(Err(e));
                 }
             }
+        }
+    }
+}
+
+type Replies = Vec<oneshot::Sender<AppResult<Booked>>>;
+
+fn take(replies: &Mutex<Option<Replies>>) -> Option<Replies> {
+    replies.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// A running leader's place among its organisation's lanes. A leader that
+/// ends without emptying its queue (its task dropped at shutdown, or a
+/// panic) gives its lane back here, and when no other leader remains it
+/// answers the bookings still waiting with 503 instead of leaving them
+/// waiting for ever.
+struct Lane<'a> {
+    groups: &'a Groups,
+    organisation: OrganisationId,
+    done: bool,
+}
+
+impl Drop for Lane<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut queues = self.groups.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(queue) = queues.get_mut(&self.organisation) else {
+            return;
+        };
+        queue.leaders = queue.leaders.saturating_sub(1);
+        if queue.leaders == 0 {
+            for waiting in queue.waiting.drain(..) {
+                let _ = waiting.reply.send(Err(AppError::DatabaseTimeout));
+            }
+            queues.remove(&self.organisation);
         }
     }
 }

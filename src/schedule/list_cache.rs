@@ -18,8 +18,9 @@ use actix_web::web::Bytes;
 
 use crate::db::OrganisationId;
 
-/// At most this many pages are kept; when full, the oldest half goes.
-const MAX_PAGES: usize = 512;
+/// At most this many pages are kept (a full page is about 45 KB, so about
+/// 6 MB at most); when full, those older than half the TTL go.
+const MAX_PAGES: usize = 128;
 
 struct Kept {
     body: Bytes,
