@@ -93,8 +93,8 @@ impl Groups {
     }
 
     /// Books in a group with the organisation's other bookings arriving
-    /// now; answers after the commit that holds it (or at once when it is
-    /// refused before).
+    /// now; answers after the commit that holds it (a booking its checks
+    /// refused gets its refusal with the group's answers).
     pub async fn book(state: &AppState, request: Request, rules: Rules) -> AppResult<Booked> {
         let groups = state.booking_groups.clone();
         let organisation = request.bearer.organisation();
