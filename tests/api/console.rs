@@ -298,19 +298,8 @@ async fn the_phone_desk_finds_registers_books_and_cancels(db: Db) {
 async fn the_tablet_marks_attendance_and_closes_only_after_the_start(db: Db) {
     let app = spawn_app(db).await;
     let session = app.session_ok(10, json!({})).await;
-    let venue = app
-        .get_ok(&format!("/api/v1/sessions/{session}"), &app.admin_token)
-        .await["venue"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.post_ok(
-        "/api/v1/devices",
-        &app.admin_token,
-        &json!({"asset_tag": "KITA-001", "kind": "smartphone", "os": "android", "model": "AQUOS wish4", "home_venue_id": venue}),
-        201,
-    )
-    .await;
+    let venue = app.venue_of(&session).await;
+    app.loaner_device(&venue, "KITA-001").await;
     let r = resident(&app, "高橋", "たかはし", "090-4444-5555").await;
     app.post_ok(
         &format!("/api/v1/sessions/{session}/bookings"),

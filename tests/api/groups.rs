@@ -54,6 +54,19 @@ fn rows_by_status(app: &TestApp, session: &str, status: &str) -> i64 {
         .unwrap()
 }
 
+/// On PostgreSQL, that these sessions' `bookings` rows were written by
+/// fewer transactions than there are rows (their `xmin`): they did share
+/// commits. SQLite keeps no such trace.
+fn assert_shared_commits(db: Db, app: &TestApp, sessions: &[String], bookings: i64) {
+    if db == Db::Postgres {
+        let transactions = transactions_of(app, sessions);
+        assert!(
+            transactions < bookings,
+            "{transactions} transactions for {bookings} bookings"
+        );
+    }
+}
+
 /// How many transactions wrote these sessions' bookings (PostgreSQL's xmin).
 fn transactions_of(app: &TestApp, sessions: &[String]) -> i64 {
     #[derive(QueryableByName)]
@@ -110,14 +123,7 @@ async fn bookings_sent_together_are_each_answered_after_their_commit(db: Db) {
         ),
         (10, 20)
     );
-    if db == Db::Postgres {
-        // They did share commits: fewer transactions than bookings.
-        let transactions = transactions_of(&app, std::slice::from_ref(&session));
-        assert!(
-            transactions < 30,
-            "{transactions} transactions for 30 bookings"
-        );
-    }
+    assert_shared_commits(db, &app, std::slice::from_ref(&session), 30);
 }
 
 async fn one_bad_booking_in_a_group_fails_alone(db: Db) {
@@ -170,27 +176,10 @@ async fn one_bad_booking_in_a_group_fails_alone(db: Db) {
 
 async fn a_group_mixes_plain_bookings_with_loaners_and_mail(db: Db) {
     let app = app_with_window(db).await;
-    let (venue, course) = app.venue_and_course().await;
-    let date = chrono::Utc::now().date_naive() + chrono::Duration::days(4);
-    let session = app
-        .post_ok(
-            "/api/v1/sessions",
-            &app.admin_token,
-            &json!({"course_id": course, "venue_id": venue, "date": date, "start_time": "14:00",
-                    "capacity": 20, "loaner_fee_yen": 200}),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.post_ok(
-        "/api/v1/devices",
-        &app.admin_token,
-        &json!({"asset_tag": "KITA-001", "kind": "smartphone", "os": "android", "model": "AQUOS wish4", "home_venue_id": venue}),
-        201,
-    )
-    .await;
+    // 100 yen a seat, 200 more with a loaner; one device at the venue.
+    let session = app.session_ok(20, json!({})).await;
+    app.loaner_device(&app.venue_of(&session).await, "KITA-001")
+        .await;
     let mut bodies: Vec<Value> = app
         .residents_ok(6)
         .await
@@ -230,13 +219,7 @@ async fn a_group_mixes_plain_bookings_with_loaners_and_mail(db: Db) {
         .get_result(&mut *conn)
         .unwrap();
     assert_eq!(letters, 1);
-    if db == Db::Postgres {
-        let transactions = transactions_of(&app, std::slice::from_ref(&session));
-        assert!(
-            transactions < 8,
-            "{transactions} transactions for 8 bookings"
-        );
-    }
+    assert_shared_commits(db, &app, std::slice::from_ref(&session), 8);
 }
 
 async fn bookings_of_several_sessions_share_a_commit_and_each_keeps_its_order(db: Db) {
@@ -276,13 +259,7 @@ async fn bookings_of_several_sessions_share_a_commit_and_each_keeps_its_order(db
         assert_eq!(counters(&app, session), (2, 2));
         assert_eq!(rows_by_status(&app, session, "waitlisted"), 2);
     }
-    if db == Db::Postgres {
-        let transactions = transactions_of(&app, &sessions);
-        assert!(
-            transactions < 12,
-            "{transactions} transactions for 12 bookings"
-        );
-    }
+    assert_shared_commits(db, &app, &sessions, 12);
 }
 
 db_tests!(

@@ -374,6 +374,26 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A loaner smartphone whose home is `venue`.
+    pub async fn loaner_device(&self, venue: &str, asset_tag: &str) -> Value {
+        self.post_ok(
+            "/api/v1/devices",
+            &self.admin_token,
+            &json!({"asset_tag": asset_tag, "kind": "smartphone", "os": "android", "model": "AQUOS wish4", "home_venue_id": venue}),
+            201,
+        )
+        .await
+    }
+
+    /// The venue of a session.
+    pub async fn venue_of(&self, session: &str) -> String {
+        self.get_ok(&format!("/api/v1/sessions/{session}"), &self.admin_token)
+            .await["venue"]["id"]
+            .as_str()
+            .expect("venue id")
+            .to_owned()
+    }
+
     /// `n` residents 住民 0, 住民 1 … (new people, no duplicate check).
     pub async fn residents_ok(&self, n: usize) -> Vec<String> {
         let mut ids = Vec::new();
