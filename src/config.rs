@@ -55,7 +55,7 @@ pub struct Settings {
 }
 
 /// How bookings of one session share a commit (section `bookings`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BookingSettings {
     /// How long the first booking of a group waits for others to join it
@@ -63,6 +63,24 @@ pub struct BookingSettings {
     /// while a group runs form the next group anyway). Like PostgreSQL's
     /// `commit_delay`: a little latency for fewer commits.
     pub group_window_ms: u64,
+    /// How many groups of one organisation run at once, each on its own
+    /// connection (`bookings::group::LANES` unless set; docs/benchmarks.md
+    /// has the measurements behind it).
+    #[serde(default = "default_group_lanes")]
+    pub group_lanes: usize,
+}
+
+fn default_group_lanes() -> usize {
+    crate::bookings::group::LANES
+}
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        BookingSettings {
+            group_window_ms: 0,
+            group_lanes: default_group_lanes(),
+        }
+    }
 }
 
 /// `GET /metrics` (section `metrics`).

@@ -245,9 +245,10 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         db_slots: Arc::new(tokio::sync::Semaphore::new(
             settings.database.pool_size as usize,
         )),
-        booking_groups: Arc::new(crate::bookings::group::Groups::new(Duration::from_millis(
-            settings.bookings.group_window_ms,
-        ))),
+        booking_groups: Arc::new(crate::bookings::group::Groups::new(
+            Duration::from_millis(settings.bookings.group_window_ms),
+            settings.bookings.group_lanes,
+        )),
         jwt: Arc::new(JwtKeys::new(&settings.auth)),
         settings: Arc::new(settings),
         on_sessions_added: crate::bookings::enrolment::keep_promises,

@@ -11,10 +11,12 @@
 //! their courses and all the residents with their recent no-shows in one
 //! statement each, and runs each booking's own checks
 //! (`service::prepare_from`); a booking refused there is answered alone.
-//! Then it takes the seats of the others in one write transaction, session
-//! by session (arrival order within a session, one lock order for every
-//! group), inserts the rows of the plain bookings and their audit entries
-//! together (`service::Later`), commits, and only then answers each. If any
+//! Then, in one write transaction, it locks the group's sessions in one
+//! statement (id order, the same for every group), counts their seats and
+//! waitlist places in memory (arrival order within a session) and writes
+//! the counters in one statement (`take_places`), inserts the rows of the
+//! plain bookings and their audit entries together (`service::Later`),
+//! commits, and only then answers each. If any
 //! booking fails inside the transaction (a refusal such as
 //! `no_loaner_available`, or a database error such as a duplicate or a
 //! deadlock with another instance), the transaction rolls back and each of
@@ -34,6 +36,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::queries;
 use super::service::{self, Booked, Later, NoShowRule, Prepared};
 use super::types::NewBooking;
 use crate::auth::{Bearer, Caller, WRITERS};
@@ -73,6 +76,7 @@ pub struct Rules {
 /// leader runs its groups.
 pub struct Groups {
     window: Duration,
+    lanes: usize,
     queues: Mutex<HashMap<OrganisationId, Queue>>,
 }
 
@@ -85,9 +89,10 @@ struct Queue {
 }
 
 impl Groups {
-    pub fn new(window: Duration) -> Self {
+    pub fn new(window: Duration, lanes: usize) -> Self {
         Groups {
             window,
+            lanes: lanes.max(1),
             queues: Mutex::new(HashMap::new()),
         }
     }
@@ -104,7 +109,7 @@ impl Groups {
             let mut queues = groups.queues.lock().unwrap_or_else(|e| e.into_inner());
             let queue = queues.entry(organisation).or_default();
             queue.waiting.push(waiting);
-            let lead = queue.leaders < LANES;
+            let lead = queue.leaders < groups.lanes;
             if lead {
                 queue.leaders += 1;
             }
@@ -334,11 +339,25 @@ fn commit(
         return Vec::new();
     }
     let together: AppResult<Vec<Booked>> = write_tx(conn, |conn| {
+        // Alone, a booking takes its place in one statement of its own.
+        let places = if group.len() > 1 {
+            take_places(conn, group)?
+        } else {
+            vec![None]
+        };
         let mut later = Later::default();
         let all = group
             .iter()
-            .map(|(caller, prepared)| {
-                service::commit(conn, caller, prepared, turnaround_minutes, Some(&mut later))
+            .zip(places)
+            .map(|((caller, prepared), place)| {
+                service::commit(
+                    conn,
+                    caller,
+                    prepared,
+                    turnaround_minutes,
+                    place,
+                    Some(&mut later),
+                )
             })
             .collect::<AppResult<Vec<Booked>>>()?;
         later.write(conn)?;
@@ -353,8 +372,58 @@ fn commit(
             write_tx(conn, |conn| {
                 let mut prepared = prepared.clone();
                 prepared.take_free_reference(conn)?;
-                service::commit(conn, caller, &prepared, turnaround_minutes, None)
+                service::commit(conn, caller, &prepared, turnaround_minutes, None, None)
             })
         })
         .collect()
+}
+
+/// Locks the group's sessions (one statement, in id order) and counts
+/// their seats and waitlist places in memory, in the group's order, then
+/// writes what was taken (one statement on PostgreSQL): a place for every
+/// booking of a first-come session that has one. A booking left without
+/// (a lottery before its draw, a session no longer scheduled, full without
+/// a waitlist) takes its own in `service::commit`, which gives it the
+/// answer it would have had alone.
+fn take_places(
+    conn: &mut DbConnection,
+    group: &[(Caller, Prepared)],
+) -> AppResult<Vec<Option<queries::Place>>> {
+    let mut ids: Vec<SessionId> = group.iter().map(|(_, p)| p.session_id()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut counters: HashMap<SessionId, queries::Counters> = queries::lock_counters(conn, &ids)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let places: Vec<Option<queries::Place>> = group
+        .iter()
+        .map(|(_, p)| {
+            if p.applies() {
+                return None;
+            }
+            counters.get_mut(&p.session_id())?.take()
+        })
+        .collect();
+    let mut taken: Vec<queries::Taken> = Vec::new();
+    for ((_, p), place) in group.iter().zip(&places) {
+        let (seats, waitlisted) = match place {
+            Some(queries::Place::Seat) => (1, 0),
+            Some(queries::Place::Waitlist { .. }) => (0, 1),
+            None => continue,
+        };
+        match taken.iter_mut().find(|t| t.session == p.session_id()) {
+            Some(t) => {
+                t.seats += seats;
+                t.waitlisted += waitlisted;
+            }
+            None => taken.push(queries::Taken {
+                session: p.session_id(),
+                seats,
+                waitlisted,
+            }),
+        }
+    }
+    queries::add_to_counters(conn, &taken)?;
+    Ok(places)
 }

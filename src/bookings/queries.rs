@@ -33,6 +33,130 @@ pub fn take_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<boo
     Ok(updated == 1)
 }
 
+/// A session's seat counters as read under its row lock (`lock_counters`).
+#[derive(Debug, Clone, Queryable)]
+pub struct Counters {
+    pub id: SessionId,
+    pub status: crate::schedule::types::SessionStatus,
+    pub allocation: crate::schedule::types::Allocation,
+    pub drawn_at: Option<NaiveDateTime>,
+    pub capacity: i32,
+    pub seats_taken: i32,
+    pub waitlist_enabled: bool,
+    pub waitlist_count: i32,
+    pub waitlist_seq: i32,
+}
+
+impl Counters {
+    /// A seat now, or the next waitlist place: `None` when the session
+    /// gives neither (not scheduled, a lottery before its draw, full
+    /// without a waitlist). Counts what it gives.
+    pub fn take(&mut self) -> Option<Place> {
+        use crate::schedule::types::{Allocation, SessionStatus};
+        if self.status != SessionStatus::Scheduled
+            || (self.allocation == Allocation::Lottery && self.drawn_at.is_none())
+        {
+            return None;
+        }
+        if self.seats_taken < self.capacity {
+            self.seats_taken += 1;
+            Some(Place::Seat)
+        } else if self.waitlist_enabled {
+            self.waitlist_count += 1;
+            self.waitlist_seq += 1;
+            Some(Place::Waitlist {
+                position: i64::from(self.waitlist_count),
+                seq: self.waitlist_seq,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// What `Counters::take` gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Seat,
+    Waitlist { position: i64, seq: i32 },
+}
+
+/// Locks the sessions' rows in id order and reads their seat counters, in
+/// one statement: a group's seats are then counted in memory and written
+/// with `add_to_counters`. On SQLite the write transaction (`BEGIN
+/// IMMEDIATE`) already holds the lock.
+pub fn lock_counters(conn: &mut DbConnection, ids: &[SessionId]) -> QueryResult<Vec<Counters>> {
+    let query = sessions::table
+        .filter(sessions::id.eq_any(ids))
+        .order(sessions::id)
+        .select((
+            sessions::id,
+            sessions::status,
+            sessions::allocation,
+            sessions::drawn_at,
+            sessions::capacity,
+            sessions::seats_taken,
+            sessions::waitlist_enabled,
+            sessions::waitlist_count,
+            sessions::waitlist_seq,
+        ));
+    match conn {
+        DbConnection::Pg(c) => query.for_update().load(c),
+        DbConnection::Sqlite(c) => query.load(c),
+    }
+}
+
+/// How many seats and waitlist places a group took in one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub session: SessionId,
+    pub seats: i32,
+    pub waitlisted: i32,
+}
+
+/// Adds what a group took to its sessions' counters (rows locked by
+/// `lock_counters`): one statement on PostgreSQL, one per session on
+/// SQLite, where a statement is a function call.
+pub fn add_to_counters(conn: &mut DbConnection, taken: &[Taken]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Integer, Text, Timestamp};
+    if taken.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Pg(c) => {
+            let ids: Vec<String> = taken.iter().map(|t| t.session.to_string()).collect();
+            let seats: Vec<i32> = taken.iter().map(|t| t.seats).collect();
+            let waitlisted: Vec<i32> = taken.iter().map(|t| t.waitlisted).collect();
+            diesel::sql_query(
+                "UPDATE sessions AS s SET seats_taken = s.seats_taken + t.seats, \
+                 waitlist_count = s.waitlist_count + t.waitlisted, \
+                 waitlist_seq = s.waitlist_seq + t.waitlisted, updated_at = $4 \
+                 FROM unnest($1::text[], $2::int4[], $3::int4[]) AS t(id, seats, waitlisted) \
+                 WHERE s.id = t.id",
+            )
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<Integer>, _>(seats)
+            .bind::<Array<Integer>, _>(waitlisted)
+            .bind::<Timestamp, _>(now())
+            .execute(c)
+            .map(|_| ())
+        }
+        DbConnection::Sqlite(c) => {
+            for t in taken {
+                diesel::update(sessions::table.filter(sessions::id.eq(t.session)))
+                    .set((
+                        sessions::seats_taken.eq(sessions::seats_taken + t.seats),
+                        sessions::waitlist_count.eq(sessions::waitlist_count + t.waitlisted),
+                        sessions::waitlist_seq.eq(sessions::waitlist_seq + t.waitlisted),
+                        sessions::updated_at.eq(now()),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Takes a seat beyond capacity (an accepted walk-in).
 pub fn take_extra_seat(conn: &mut DbConnection, session: SessionId) -> QueryResult<()> {
     diesel::update(sessions::table.filter(sessions::id.eq(session)))
@@ -717,4 +841,64 @@ pub fn residents_with_no_shows(
         missed.sort();
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Counters, Place};
+    use crate::db::SessionId;
+    use crate::schedule::types::{Allocation, SessionStatus};
+
+    fn counters(capacity: i32, seats_taken: i32, waitlist_enabled: bool) -> Counters {
+        Counters {
+            id: SessionId::generate(),
+            status: SessionStatus::Scheduled,
+            allocation: Allocation::FirstCome,
+            drawn_at: None,
+            capacity,
+            seats_taken,
+            waitlist_enabled,
+            waitlist_count: 1,
+            waitlist_seq: 5,
+        }
+    }
+
+    #[test]
+    fn seats_first_then_the_waitlist_continues_its_numbers() {
+        let mut c = counters(3, 1, true);
+        let places: Vec<Option<Place>> = (0..4).map(|_| c.take()).collect();
+        assert_eq!(
+            places,
+            vec![
+                Some(Place::Seat),
+                Some(Place::Seat),
+                Some(Place::Waitlist {
+                    position: 2,
+                    seq: 6
+                }),
+                Some(Place::Waitlist {
+                    position: 3,
+                    seq: 7
+                }),
+            ]
+        );
+        assert_eq!((c.seats_taken, c.waitlist_count, c.waitlist_seq), (3, 3, 7));
+    }
+
+    #[test]
+    fn no_place_where_the_session_gives_none() {
+        let mut full = counters(2, 2, false);
+        assert_eq!(full.take(), None);
+        assert_eq!(full.seats_taken, 2);
+
+        let mut cancelled = counters(2, 0, true);
+        cancelled.status = SessionStatus::Cancelled;
+        assert_eq!(cancelled.take(), None);
+
+        let mut lottery = counters(2, 0, true);
+        lottery.allocation = Allocation::Lottery;
+        assert_eq!(lottery.take(), None, "applications before the draw");
+        lottery.drawn_at = Some(chrono::Utc::now().naive_utc());
+        assert_eq!(lottery.take(), Some(Place::Seat), "first come after it");
+    }
 }

@@ -393,7 +393,7 @@ pub fn book(
 ) -> AppResult<Booked> {
     let mut prepared = prepare(conn, caller, session_id, req, no_shows)?;
     prepared.take_free_reference(conn)?;
-    commit(conn, caller, &prepared, turnaround_minutes, None)
+    commit(conn, caller, &prepared, turnaround_minutes, None, None)
 }
 
 /// What a booking reads and checks before it takes anything: everything
@@ -418,6 +418,12 @@ pub struct Prepared {
 impl Prepared {
     pub fn session_id(&self) -> SessionId {
         self.session.id
+    }
+
+    /// A lottery before its draw, as `prepare` read the session: the
+    /// booking is an application, counted by `commit` itself.
+    pub fn applies(&self) -> bool {
+        self.session.awaits_draw()
     }
 
     /// Replaces the reference code with one no booking of the organisation
@@ -538,11 +544,16 @@ pub fn prepare_from(
 /// writes: the seat, the booking, its loaner claim if any, its mail if any,
 /// and the audit entry (docs/benchmarks.md). It may run more than once for
 /// one `Prepared`: a group that rolled back runs each of its bookings alone.
+///
+/// `place` is a seat or waitlist place a group already counted for this
+/// booking under the session's lock (`queries::lock_counters`); `None`: the
+/// booking takes its own here.
 pub fn commit(
     conn: &mut DbConnection,
     caller: &Caller,
     prepared: &Prepared,
     turnaround_minutes: i64,
+    place: Option<queries::Place>,
     later: Option<&mut Later>,
 ) -> AppResult<Booked> {
     let session = &prepared.session;
@@ -555,7 +566,7 @@ pub fn commit(
     // application checks in the same statement that the draw has not run
     // and applications are open; if the draw won the race, the session is
     // first come from now on.
-    let applied = session.awaits_draw() && {
+    let applied = place.is_none() && session.awaits_draw() && {
         if queries::add_application(conn, session.id, now)? {
             true
         } else {
@@ -566,7 +577,19 @@ pub fn commit(
             false
         }
     };
-    let (seat, position) = if applied {
+    let (seat, position) = if let Some(place) = place {
+        match place {
+            queries::Place::Seat => (Seat::confirmed(), None),
+            queries::Place::Waitlist { position, seq } => (
+                Seat {
+                    status: BookingStatus::Waitlisted,
+                    waitlist_seq: Some(seq),
+                    over_capacity: false,
+                },
+                Some(position),
+            ),
+        }
+    } else if applied {
         (
             Seat {
                 status: BookingStatus::Applied,

@@ -262,9 +262,123 @@ async fn bookings_of_several_sessions_share_a_commit_and_each_keeps_its_order(db
     assert_shared_commits(db, &app, &sessions, 12);
 }
 
+/// A group's places are counted together under the sessions' locks
+/// (`lock_counters`): a waitlist continues from where it stood and a
+/// lottery before its draw takes applications, not seats, in the same
+/// commit; a full session without a waitlist refuses its extra booking
+/// alone.
+async fn a_group_counts_places_from_where_each_session_stood(db: Db) {
+    let app = app_with_window(db).await;
+    let in_days = |d: i64| (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339();
+    let waiting = app.session_ok(2, json!({})).await;
+    let lottery = app
+        .session_ok(
+            2,
+            json!({"allocation": "lottery", "applications_close_at": in_days(2), "draw_at": in_days(3)}),
+        )
+        .await;
+    let small = app.session_ok(1, json!({"waitlist_enabled": false})).await;
+    let residents = app.residents_ok(10).await;
+    // Before the group: `waiting` full, one on its waitlist.
+    for r in &residents[..3] {
+        let (status, body) = book(
+            &app,
+            &waiting,
+            json!({"resident_id": r, "channel": "phone"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(counters(&app, &waiting), (2, 1));
+    let sent: Vec<(&String, &String)> = residents[3..6]
+        .iter()
+        .map(|r| (&waiting, r))
+        .chain(residents[6..8].iter().map(|r| (&lottery, r)))
+        .collect();
+    let answers =
+        futures::future::join_all(sent.iter().map(|(session, r)| {
+            book(&app, session, json!({"resident_id": r, "channel": "phone"}))
+        }))
+        .await;
+
+    let mut positions: Vec<i64> = answers[..3]
+        .iter()
+        .map(|(status, b)| {
+            assert_eq!(
+                (*status, b["status"].as_str()),
+                (201, Some("waitlisted")),
+                "{b}"
+            );
+            b["waitlist_position"].as_i64().unwrap()
+        })
+        .collect();
+    positions.sort();
+    assert_eq!(positions, vec![2, 3, 4]);
+    assert_eq!(counters(&app, &waiting), (2, 4));
+    let mut seqs: Vec<Option<i32>> = {
+        let mut conn = app.pool.get().unwrap();
+        bookings::table
+            .filter(bookings::session_id.eq(&waiting))
+            .filter(bookings::status.eq("waitlisted"))
+            .select(bookings::waitlist_seq)
+            .load(&mut *conn)
+            .unwrap()
+    };
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        vec![Some(1), Some(2), Some(3), Some(4)],
+        "no gap, no repeat"
+    );
+    for (status, b) in &answers[3..] {
+        assert_eq!(
+            (*status, b["status"].as_str()),
+            (201, Some("applied")),
+            "{b}"
+        );
+    }
+    assert_eq!(counters(&app, &lottery), (0, 0));
+    assert_eq!(rows_by_status(&app, &lottery, "applied"), 2);
+    // 3 bookings alone before, then 5 sharing commits.
+    assert_shared_commits(db, &app, &[waiting, lottery], 8);
+
+    // One seat, no waitlist, two asking together: one is booked, the other
+    // refused as it would be alone.
+    let answers = futures::future::join_all(
+        residents[8..]
+            .iter()
+            .map(|r| book(&app, &small, json!({"resident_id": r, "channel": "phone"}))),
+    )
+    .await;
+    let mut outcomes: Vec<(u16, String)> = answers
+        .iter()
+        .map(|(s, b)| {
+            (
+                *s,
+                b["status"]
+                    .as_str()
+                    .or(b["code"].as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![
+            (201, "confirmed".to_owned()),
+            (409, "session_full".to_owned())
+        ]
+    );
+    assert_eq!(counters(&app, &small), (1, 0));
+    assert_eq!(rows_by_status(&app, &small, "confirmed"), 1);
+}
+
 db_tests!(
     bookings_sent_together_are_each_answered_after_their_commit,
     one_bad_booking_in_a_group_fails_alone,
     a_group_mixes_plain_bookings_with_loaners_and_mail,
     bookings_of_several_sessions_share_a_commit_and_each_keeps_its_order,
+    a_group_counts_places_from_where_each_session_stood,
 );

@@ -220,6 +220,7 @@ async fn availability_costs_the_same_queries_for_any_page_size(db: Db) {
         db_slots: Arc::new(tokio::sync::Semaphore::new(4)),
         booking_groups: Arc::new(madoguchi::bookings::group::Groups::new(
             std::time::Duration::ZERO,
+            madoguchi::bookings::group::LANES,
         )),
     };
     let mut counts = Vec::new();
