@@ -23,9 +23,10 @@
 //! those bookings runs alone in its own, so only the bad one fails, with
 //! the answer it would have had alone. Bookings that arrive meanwhile form
 //! the next group; up to `LANES` groups of one organisation run at once,
-//! each on its own connection (on two cores 3 lanes measured best: 2 left
-//! the database idle between round trips, 4 made smaller groups that waited
-//! on the same rows).
+//! each on its own connection (`bookings.group_lanes`). On two cores 2
+//! lanes measured best once a group's places took two statements whatever
+//! its size: a third lane made the groups smaller, so more statements per
+//! booking (docs/benchmarks.md).
 //!
 //! One process groups its own requests; other instances' bookings still
 //! queue on the session rows' locks as before.
@@ -50,7 +51,7 @@ pub const MAX_GROUP: usize = 64;
 /// At most this many groups of one organisation run at once (each on its
 /// own connection): one group's round trips wait on the network and the
 /// database, and a second group fills that time.
-pub const LANES: usize = 3;
+pub const LANES: usize = 2;
 
 /// A booking as it arrived: who asks (token verified, account not yet
 /// looked up), for which session, what.
