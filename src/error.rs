@@ -232,11 +232,15 @@ impl AppError {
     }
 }
 
-/// Lock contention or a serialization failure: the request may be retried.
+/// Lock contention, a serialization failure or a deadlock PostgreSQL broke
+/// (its victim's transaction rolled back whole): the request may be retried.
 fn is_busy(e: &DieselError) -> bool {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        DieselError::DatabaseError(_, info) => info.message().contains("database is locked"),
+        DieselError::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("database is locked") || m.contains("deadlock detected")
+        }
         _ => false,
     }
 }
@@ -383,6 +387,18 @@ mod tests {
         let err = AppError::Database(DieselError::NotFound);
         assert_eq!(err.status_code(), StatusCode::NOT_FOUND);
         assert_eq!(body_of(&err)["code"], "not_found");
+    }
+
+    #[test]
+    fn a_broken_deadlock_is_busy_not_a_bug() {
+        // PostgreSQL's own words for SQLSTATE 40P01, which diesel does not
+        // give a kind of its own.
+        let err = AppError::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("deadlock detected".to_owned()),
+        ));
+        assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body_of(&err)["code"], "database_busy");
     }
 
     #[test]
