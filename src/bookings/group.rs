@@ -393,38 +393,17 @@ fn take_places(
     let mut ids: Vec<SessionId> = group.iter().map(|(_, p)| p.session_id()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut counters: HashMap<SessionId, queries::Counters> = queries::lock_counters(conn, &ids)?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let locked = queries::lock_counters(conn, &ids)?;
+    let mut counters: HashMap<SessionId, queries::Counters> =
+        locked.iter().map(|c| (c.id, c.clone())).collect();
     let places: Vec<Option<queries::Place>> = group
         .iter()
-        .map(|(_, p)| {
-            if p.applies() {
-                return None;
-            }
-            counters.get_mut(&p.session_id())?.take()
-        })
+        .map(|(_, p)| counters.get_mut(&p.session_id())?.take())
         .collect();
-    let mut taken: Vec<queries::Taken> = Vec::new();
-    for ((_, p), place) in group.iter().zip(&places) {
-        let (seats, waitlisted) = match place {
-            Some(queries::Place::Seat) => (1, 0),
-            Some(queries::Place::Waitlist { .. }) => (0, 1),
-            None => continue,
-        };
-        match taken.iter_mut().find(|t| t.session == p.session_id()) {
-            Some(t) => {
-                t.seats += seats;
-                t.waitlisted += waitlisted;
-            }
-            None => taken.push(queries::Taken {
-                session: p.session_id(),
-                seats,
-                waitlisted,
-            }),
-        }
-    }
+    let taken: Vec<queries::Taken> = locked
+        .iter()
+        .filter_map(|before| counters[&before.id].taken_since(before))
+        .collect();
     queries::add_to_counters(conn, &taken)?;
     Ok(places)
 }

@@ -52,10 +52,8 @@ impl Counters {
     /// gives neither (not scheduled, a lottery before its draw, full
     /// without a waitlist). Counts what it gives.
     pub fn take(&mut self) -> Option<Place> {
-        use crate::schedule::types::{Allocation, SessionStatus};
-        if self.status != SessionStatus::Scheduled
-            || (self.allocation == Allocation::Lottery && self.drawn_at.is_none())
-        {
+        use crate::schedule::types::{SessionStatus, awaits_draw};
+        if self.status != SessionStatus::Scheduled || awaits_draw(self.allocation, self.drawn_at) {
             return None;
         }
         if self.seats_taken < self.capacity {
@@ -71,6 +69,17 @@ impl Counters {
         } else {
             None
         }
+    }
+
+    /// What was taken from these counters since they read `before`;
+    /// `None` when nothing was.
+    pub fn taken_since(&self, before: &Counters) -> Option<Taken> {
+        let taken = Taken {
+            session: self.id,
+            seats: self.seats_taken - before.seats_taken,
+            waitlisted: self.waitlist_count - before.waitlist_count,
+        };
+        (taken.seats > 0 || taken.waitlisted > 0).then_some(taken)
     }
 }
 
@@ -883,6 +892,9 @@ mod tests {
             ]
         );
         assert_eq!((c.seats_taken, c.waitlist_count, c.waitlist_seq), (3, 3, 7));
+        let taken = c.taken_since(&counters(3, 1, true)).unwrap();
+        assert_eq!((taken.seats, taken.waitlisted), (2, 2));
+        assert_eq!(c.taken_since(&c), None, "nothing taken, nothing to write");
     }
 
     #[test]

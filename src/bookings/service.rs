@@ -420,12 +420,6 @@ impl Prepared {
         self.session.id
     }
 
-    /// A lottery before its draw, as `prepare` read the session: the
-    /// booking is an application, counted by `commit` itself.
-    pub fn applies(&self) -> bool {
-        self.session.awaits_draw()
-    }
-
     /// Replaces the reference code with one no booking of the organisation
     /// holds yet (one read). Without it the unique index refuses a taken
     /// code at insert and the transaction fails: a group then runs each of

@@ -403,8 +403,13 @@ impl SessionRow {
 
     /// A lottery whose draw has not run: it takes applications, not bookings.
     pub fn awaits_draw(&self) -> bool {
-        self.allocation == Allocation::Lottery && self.drawn_at.is_none()
+        awaits_draw(self.allocation, self.drawn_at)
     }
+}
+
+/// A lottery whose draw has not run, from a session's two columns.
+pub fn awaits_draw(allocation: Allocation, drawn_at: Option<NaiveDateTime>) -> bool {
+    allocation == Allocation::Lottery && drawn_at.is_none()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
